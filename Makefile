@@ -1,0 +1,34 @@
+# Two entry points for a fresh machine (Python 3.11 + apt): `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8501
+
+.PHONY: setup chromium run test lint checkpoints
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+setup: $(VENV)/.installed
+
+# Browser tests use Debian's chromium; Playwright's own browser download cannot work here.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; }
+
+run: setup
+	$(PY) -m explorer --port $(PORT)
+
+lint: setup
+	$(PY) -m ruff check .
+
+test: setup chromium lint
+	$(PY) -m pytest
+
+# Re-create the bundled checkpoints (see README).
+checkpoints: setup
+	$(PY) -m vae_core train --data digits --latent-dim 2 --epochs 30 --seed 0 --out checkpoints/digits-2d
+	$(PY) -m vae_core train --data shapes --latent-dim 6 --epochs 10 --seed 0 --out checkpoints/shapes-6d

@@ -1,0 +1,285 @@
+"""Checkpoint folders: config.json + model.safetensors + history.json, written atomically.
+
+Loading never unpickles (safetensors and JSON only); every problem raises CheckpointError
+naming the file and what is wrong. Names are validated before the disk is touched.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+
+from .config import ConfigError, ModelConfig, TrainConfig, from_dict, to_dict
+from .models import VAE
+
+SCHEMA_VERSION = 1
+NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+TMP_PREFIX = ".tmp-"
+CONFIG, WEIGHTS, HISTORY, OPTIMIZER = "config.json", "model.safetensors", "history.json", "optimizer.safetensors"
+
+
+class CheckpointError(Exception):
+    """A checkpoint name, folder or file is invalid; the message says which and why."""
+
+
+@dataclass
+class CheckpointInfo:
+    """What a checkpoint folder says about itself, without its weights."""
+
+    name: str
+    path: Path
+    model_config: ModelConfig
+    train_config: TrainConfig
+    history: list[dict] = field(default_factory=list)
+    weights_sha256: str = ""
+    versions: dict = field(default_factory=dict)
+    resume: dict = field(default_factory=dict)  # epoch done, scheduler steps, ...
+
+    @property
+    def epochs_done(self) -> int:
+        return len(self.history)
+
+
+def default_root() -> Path:
+    """Where checkpoints live: $LATENT_LAB_CHECKPOINTS or ./checkpoints."""
+    return Path(os.environ.get("LATENT_LAB_CHECKPOINTS", "checkpoints"))
+
+
+def validate_name(name: str) -> str:
+    """Return `name` if it is a safe checkpoint name, else raise CheckpointError."""
+    if not isinstance(name, str) or not NAME_RE.match(name):
+        raise CheckpointError(
+            f"invalid checkpoint name {name!r}: use 1-64 letters, digits, '_', '.', '-', "
+            "starting with a letter or digit"
+        )
+    return name
+
+
+def checkpoint_path(ref: str | os.PathLike, root: Path | None = None) -> Path:
+    """Map 'NAME' or 'ROOT/NAME' to a folder inside the checkpoints root; nothing may escape it."""
+    root = Path(root) if root is not None else default_root()
+    ref = str(ref).rstrip("/")
+    parent, _, name = ref.rpartition("/")
+    if parent and Path(parent).resolve() != root.resolve():
+        raise CheckpointError(f"checkpoint {ref!r} is outside the checkpoints folder {str(root)!r}")
+    return root / validate_name(name)
+
+
+def _swapped_out(path: Path) -> list[Path]:
+    """Previous versions moved aside by a save that was killed before its final rename."""
+    return sorted(path.parent.glob(f"{TMP_PREFIX}{path.name}-old-*/ckpt"), key=lambda p: p.stat().st_mtime)
+
+
+def _readable_path(path: Path) -> Path:
+    """The folder to read: `path`, or the previous version a killed save left beside it."""
+    if path.is_dir():
+        return path
+    aside = _swapped_out(path)
+    return aside[-1] if aside else path
+
+
+def _recover_and_clean(path: Path) -> None:
+    """Before writing: put back a version a killed save moved aside, drop leftover temp folders."""
+    aside = _swapped_out(path)
+    if not path.exists() and aside:
+        os.replace(aside[-1], path)
+    for debris in path.parent.glob(f"{TMP_PREFIX}{path.name}-*"):
+        shutil.rmtree(debris, ignore_errors=True)
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _versions() -> dict:
+    import numpy
+
+    return {"torch": torch.__version__, "numpy": numpy.__version__}
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _write_json(path: Path, obj) -> None:
+    with open(path, "w") as f:
+        json.dump(obj, f, indent=2)
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def save_checkpoint(
+    path: Path,
+    model: VAE,
+    train_config: TrainConfig,
+    history: list[dict],
+    optimizer_state: dict[str, torch.Tensor] | None = None,
+    resume: dict | None = None,
+) -> Path:
+    """Write the checkpoint folder atomically: a temp folder beside it, fsync, then rename.
+
+    A crash at any moment leaves either the old folder or the new one, never a mix. The
+    `cache/` of the old folder is dropped since a new model invalidates it.
+    """
+    path = Path(path)
+    validate_name(path.name)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _recover_and_clean(path)
+    tmp = Path(tempfile.mkdtemp(prefix=f"{TMP_PREFIX}{path.name}-", dir=path.parent))
+    try:
+        state = {k: v.detach().to("cpu").contiguous() for k, v in model.state_dict().items()}
+        save_file(state, str(tmp / WEIGHTS))
+        if optimizer_state:
+            save_file({k: v.detach().to("cpu").contiguous() for k, v in optimizer_state.items()},
+                      str(tmp / OPTIMIZER))
+        config = {
+            "schema_version": SCHEMA_VERSION,
+            "model": to_dict(model.config),
+            "train": to_dict(train_config),
+            "data": train_config.data,
+            "weights_sha256": sha256_file(tmp / WEIGHTS),
+            "versions": _versions(),
+            "resume": resume or {},
+        }
+        _write_json(tmp / CONFIG, config)
+        _write_json(tmp / HISTORY, history)
+        for name in (WEIGHTS, OPTIMIZER):
+            if (tmp / name).exists():
+                with open(tmp / name, "rb") as f:
+                    os.fsync(f.fileno())
+        _fsync_dir(tmp)
+        # os.replace cannot replace a non-empty folder: move the old one aside first, so
+        # there is always one complete folder at either `path` or `old`.
+        old = None
+        if path.exists():
+            old = Path(tempfile.mkdtemp(prefix=f"{TMP_PREFIX}{path.name}-old-", dir=path.parent))
+            os.replace(path, old / "ckpt")
+        os.replace(tmp, path)
+        _fsync_dir(path.parent)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    except OSError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise CheckpointError(f"could not write checkpoint {str(path)!r}: {exc.strerror or exc}") from None
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return path
+
+
+def _read_json(path: Path):
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except FileNotFoundError:
+        raise CheckpointError(f"{path}: file is missing") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise CheckpointError(f"{path}: not valid JSON ({exc})") from None
+
+
+def read_info(ref: str | os.PathLike, root: Path | None = None) -> CheckpointInfo:
+    """Read and validate config.json and history.json (not the weights)."""
+    path = checkpoint_path(ref, root)
+    name, path = path.name, _readable_path(path)
+    if not path.is_dir():
+        raise CheckpointError(f"checkpoint {name!r} not found in {str(path.parent)!r}")
+    cfg = _read_json(path / CONFIG)
+    if not isinstance(cfg, dict):
+        raise CheckpointError(f"{path / CONFIG}: expected a JSON object")
+    version = cfg.get("schema_version")
+    if not isinstance(version, int) or version > SCHEMA_VERSION or version < 1:
+        raise CheckpointError(
+            f"{path / CONFIG}: schema_version {version!r} is not supported (this version reads 1..{SCHEMA_VERSION})"
+        )
+    try:
+        model_config = from_dict(ModelConfig, cfg.get("model"))
+        train_config = from_dict(TrainConfig, cfg.get("train"))
+    except ConfigError as exc:
+        raise CheckpointError(f"{path / CONFIG}: {exc}") from None
+    history = _read_json(path / HISTORY) if (path / HISTORY).exists() else []
+    if not isinstance(history, list) or not all(isinstance(h, dict) for h in history):
+        raise CheckpointError(f"{path / HISTORY}: expected a list of per-epoch objects")
+    return CheckpointInfo(
+        name=name, path=path, model_config=model_config, train_config=train_config,
+        history=history, weights_sha256=str(cfg.get("weights_sha256", "")),
+        versions=cfg.get("versions", {}), resume=cfg.get("resume", {}) or {},
+    )
+
+
+def _load_tensors(path: Path, device: str) -> dict[str, torch.Tensor]:
+    if not path.exists():
+        raise CheckpointError(f"{path}: file is missing")
+    try:
+        return load_file(str(path), device=device)
+    except (SafetensorError, OSError, ValueError, RuntimeError) as exc:
+        raise CheckpointError(f"{path}: not a readable safetensors file ({exc})") from None
+
+
+def load_checkpoint(ref: str | os.PathLike, root: Path | None = None, device: str = "cpu") -> tuple[VAE, CheckpointInfo]:
+    """Rebuild the model from config.json and fill it from model.safetensors, in eval mode."""
+    info = read_info(ref, root)
+    weights = info.path / WEIGHTS
+    try:
+        model = VAE(info.model_config)
+    except (ValueError, RuntimeError) as exc:
+        raise CheckpointError(f"{info.path / CONFIG}: cannot build this model ({exc})") from None
+    state = _load_tensors(weights, device)
+    expected = model.state_dict()
+    missing, unexpected = sorted(set(expected) - set(state)), sorted(set(state) - set(expected))
+    if missing or unexpected:
+        raise CheckpointError(
+            f"{weights}: tensors do not match config.json (missing {missing[:3]}, unexpected {unexpected[:3]})"
+        )
+    for key, tensor in state.items():
+        if tensor.shape != expected[key].shape:
+            raise CheckpointError(
+                f"{weights}: tensor {key!r} has shape {tuple(tensor.shape)}, config.json implies "
+                f"{tuple(expected[key].shape)}"
+            )
+        if not torch.isfinite(tensor).all():
+            raise CheckpointError(f"{weights}: tensor {key!r} holds NaN or inf")
+    model.load_state_dict(state)
+    return model.to(device).eval(), info
+
+
+def load_optimizer_state(info: CheckpointInfo, device: str = "cpu") -> dict[str, torch.Tensor] | None:
+    """The flattened optimizer tensors saved for --resume, or None if the run kept none."""
+    path = info.path / OPTIMIZER
+    return _load_tensors(path, device) if path.exists() else None
+
+
+def list_checkpoints(root: Path | None = None) -> list[str]:
+    """Names of the folders in root that look like checkpoints (temp debris is skipped)."""
+    root = Path(root) if root is not None else default_root()
+    if not root.is_dir():
+        return []
+    names = []
+    for p in root.iterdir():
+        if p.is_dir() and NAME_RE.match(p.name) and (p / CONFIG).is_file():
+            names.append(p.name)
+        elif p.name.startswith(TMP_PREFIX) and (p / "ckpt" / CONFIG).is_file():
+            names.append(p.name[len(TMP_PREFIX):].split("-old-")[0])  # killed mid-swap, see _readable_path
+    return sorted(set(names))
+
+
+def cache_dir(info: CheckpointInfo) -> Path:
+    """Per-checkpoint cache folder keyed by the weights' hash, so a new model never reads stale data."""
+    return info.path / "cache" / (info.weights_sha256[:16] or "unhashed")

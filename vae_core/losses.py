@@ -1,0 +1,95 @@
+"""ELBO terms as pure functions; every reduction is per example (summed over pixels / dims).
+
+Reported numbers are nats per example: -ELBO = recon + KL (DESIGN.md, "Loss numbers").
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+
+from .models import VAE
+
+LOG_2PI = math.log(2 * math.pi)
+
+
+@dataclass
+class ELBOTerms:
+    """Per-example terms, each [B]; `loss` is the batch mean of recon + beta * kl."""
+
+    loss: torch.Tensor
+    recon: torch.Tensor
+    kl: torch.Tensor
+
+
+def bernoulli_nll(logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """-log p(x|z) under independent Bernoullis, summed over pixels -> [B].
+
+    Binary cross-entropy on continuous [0, 1] pixels, as in pytorch/examples/vae.
+    """
+    return F.binary_cross_entropy_with_logits(logits, x, reduction="none").flatten(1).sum(1)
+
+
+def gaussian_nll(mean: torch.Tensor, x: torch.Tensor, log_std: torch.Tensor) -> torch.Tensor:
+    """-log N(x; mean, exp(log_std)^2), summed over pixels -> [B]. log_std broadcasts."""
+    log_std = log_std.expand_as(x)
+    nll = 0.5 * ((x - mean) * torch.exp(-log_std)) ** 2 + log_std + 0.5 * LOG_2PI
+    return nll.flatten(1).sum(1)
+
+
+def reconstruction_nll(model: VAE, logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """-log p(x|z) under the model's likelihood -> [B]."""
+    if model.config.likelihood == "bernoulli":
+        return bernoulli_nll(logits, x)
+    return gaussian_nll(torch.sigmoid(logits), x, model.log_std)
+
+
+def kl_per_dim(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    """Analytic KL(N(mu, sigma^2) || N(0, 1)) per latent dimension -> [B x D] (Kingma & Welling, App. B)."""
+    return 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar)
+
+
+def kl_divergence(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    """Analytic KL to the standard normal prior, summed over dimensions -> [B]."""
+    return kl_per_dim(mu, logvar).sum(1)
+
+
+def kl_weight(epoch_progress: float, beta: float, warmup_epochs: float) -> float:
+    """Linear KL warm-up: the weight rises from 0 to beta over `warmup_epochs` (Bowman et al. 2016)."""
+    if warmup_epochs <= 0:
+        return beta
+    return beta * min(1.0, max(0.0, epoch_progress) / warmup_epochs)
+
+
+def elbo_terms(model: VAE, x: torch.Tensor, beta: float = 1.0) -> ELBOTerms:
+    """One stochastic ELBO estimate (a single z per example) and the beta-weighted loss."""
+    out = model(x)
+    recon = reconstruction_nll(model, out.logits, x)
+    kl = kl_divergence(out.mu, out.logvar)
+    return ELBOTerms(loss=(recon + beta * kl).mean(), recon=recon, kl=kl)
+
+
+@torch.no_grad()
+def iwae_log_likelihood(model: VAE, x: torch.Tensor, k: int, chunk: int = 100) -> torch.Tensor:
+    """Importance-weighted estimate of log p(x) with k samples -> [B] (Burda et al. 2016).
+
+    log p(x) >= log mean_k p(x, z_k) / q(z_k | x); it is never below the ELBO in
+    expectation and tightens as k grows. Samples are drawn in chunks to bound memory.
+    """
+    mu, logvar = model.encode(x)
+    std = torch.exp(0.5 * logvar)
+    log_weights = []
+    for start in range(0, k, chunk):
+        n = min(chunk, k - start)
+        eps = torch.randn(n, *mu.shape, device=mu.device, dtype=mu.dtype)  # [n x B x D]
+        z = mu + std * eps
+        logits = model.decode(z.flatten(0, 1))
+        xs = x.unsqueeze(0).expand(n, *x.shape).flatten(0, 1)
+        log_px_z = -reconstruction_nll(model, logits, xs).view(n, -1)
+        log_pz = -0.5 * (z.pow(2) + LOG_2PI).sum(-1)
+        log_qz = -0.5 * (eps.pow(2) + LOG_2PI + logvar).sum(-1)
+        log_weights.append(log_px_z + log_pz - log_qz)
+    return torch.logsumexp(torch.cat(log_weights), dim=0) - math.log(k)

@@ -1,0 +1,219 @@
+"""The Trainer: epochs over in-memory tensors, events for the CLI and the app, stop, resume.
+
+It knows nothing of any UI: progress goes out through `TrainingCallback` methods, which
+the CLI (tqdm) and the app's training page implement.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from . import checkpoint as ckpt
+from .config import ModelConfig, TrainConfig
+from .data import Dataset
+from .losses import elbo_terms, kl_weight
+from .metrics import evaluate
+from .models import VAE
+
+NAN_CHECK_EVERY = 25  # batches; a finite check forces a device sync, so not every batch
+
+
+@dataclass
+class BatchEvent:
+    """After each optimiser step. `loss` is a detached 0-d tensor: call float() only if needed."""
+
+    epoch: int
+    batch: int
+    n_batches: int
+    loss: torch.Tensor
+
+
+@dataclass
+class EpochEvent:
+    """After each epoch, with that epoch's row of the history."""
+
+    epoch: int
+    epochs: int
+    metrics: dict
+
+
+@dataclass
+class TrainResult:
+    status: str  # "finished" | "stopped" | "diverged"
+    message: str
+    history: list[dict] = field(default_factory=list)
+    checkpoint: Path | None = None
+
+
+class TrainingCallback:
+    """Override what you need; every method is optional."""
+
+    def on_train_start(self, trainer: Trainer) -> None: ...
+    def on_batch_end(self, event: BatchEvent) -> None: ...
+    def on_epoch_end(self, event: EpochEvent) -> None: ...
+    def on_train_end(self, result: TrainResult) -> None: ...
+
+
+def resolve_device(name: str) -> torch.device:
+    """'auto' picks CUDA when present; asking for CUDA without one is a clear error."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise ValueError("--device cuda was requested but no CUDA device is available")
+    return torch.device(name)
+
+
+def flatten_optimizer_state(optimizer: torch.optim.Optimizer) -> dict[str, torch.Tensor]:
+    """Adam's per-parameter tensors as a flat name -> tensor dict, storable as safetensors."""
+    flat = {}
+    for idx, state in optimizer.state_dict()["state"].items():
+        for key, value in state.items():
+            flat[f"{idx}.{key}"] = value if torch.is_tensor(value) else torch.tensor(value)
+    return flat
+
+
+def restore_optimizer_state(optimizer: torch.optim.Optimizer, flat: dict[str, torch.Tensor]) -> None:
+    state: dict[int, dict] = {}
+    for name, value in flat.items():
+        idx, key = name.split(".", 1)
+        state.setdefault(int(idx), {})[key] = value
+    optimizer.load_state_dict({"state": state, "param_groups": optimizer.state_dict()["param_groups"]})
+
+
+class Trainer:
+    """Train a VAE on a Dataset; writes a checkpoint after every epoch when `out` is given."""
+
+    def __init__(
+        self,
+        model_config: ModelConfig,
+        train_config: TrainConfig,
+        dataset: Dataset,
+        out: Path | None = None,
+        callbacks: list[TrainingCallback] | tuple = (),
+        resume: bool = False,
+    ):
+        if tuple(dataset.image_shape) != tuple(model_config.input_shape):
+            raise ValueError(
+                f"model input_shape {model_config.input_shape} does not match the data {dataset.image_shape}"
+            )
+        self.train_config = train_config
+        self.dataset = dataset
+        self.out = Path(out) if out is not None else None
+        self.callbacks = list(callbacks)
+        self.device = resolve_device(train_config.device)
+        self._stop = threading.Event()
+        self.history: list[dict] = []
+
+        torch.manual_seed(train_config.seed)
+        self.model = VAE(model_config).to(self.device)
+        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=train_config.lr)
+        self.x_train = torch.from_numpy(np.ascontiguousarray(dataset.x_train)).to(self.device)
+        self.n_batches = math.ceil(len(self.x_train) / train_config.batch_size)
+        self.scheduler = None
+        if train_config.schedule == "onecycle":
+            self.scheduler = torch.optim.lr_scheduler.OneCycleLR(
+                self.optimizer, max_lr=train_config.lr, total_steps=train_config.epochs * self.n_batches
+            )
+        if resume:
+            self._resume()
+
+    def _resume(self) -> None:
+        """Continue from the checkpoint at `out`: weights, optimiser, schedule and history."""
+        if self.out is None or not self.out.is_dir():
+            raise ckpt.CheckpointError(f"--resume: no checkpoint at {self.out}")
+        model, info = ckpt.load_checkpoint(self.out.name, root=self.out.parent, device=str(self.device))
+        if info.model_config != self.model.config:
+            raise ckpt.CheckpointError(f"{info.path / ckpt.CONFIG}: --resume needs the same model settings")
+        self.model.load_state_dict(model.state_dict())
+        opt_state = ckpt.load_optimizer_state(info, device=str(self.device))
+        if opt_state:
+            restore_optimizer_state(self.optimizer, opt_state)
+        self.history = list(info.history)
+        if self.scheduler is not None:
+            for _ in range(len(self.history) * self.n_batches):
+                self.scheduler.step()
+
+    def request_stop(self) -> None:
+        """Thread-safe: the run stops after the current batch and keeps the last saved epoch."""
+        self._stop.set()
+
+    @property
+    def stop_requested(self) -> bool:
+        return self._stop.is_set()
+
+    def _emit(self, method: str, event) -> None:
+        for cb in self.callbacks:
+            getattr(cb, method)(event)
+
+    def _train_epoch(self, epoch: int) -> dict | None:
+        """One pass over the training set; None if stopped or the loss went non-finite."""
+        cfg, model = self.train_config, self.model
+        model.train()
+        # Seeding per epoch makes a resumed run identical to an uninterrupted one.
+        order_gen = torch.Generator().manual_seed(cfg.seed * 100_003 + epoch)
+        order = torch.randperm(len(self.x_train), generator=order_gen).to(self.device)
+        torch.manual_seed(cfg.seed * 100_003 + epoch)
+        sums = torch.zeros(3, device=self.device)  # loss, recon, kl summed over examples
+        for b in range(self.n_batches):
+            x = self.x_train[order[b * cfg.batch_size:(b + 1) * cfg.batch_size]]
+            weight = kl_weight(epoch + b / self.n_batches, cfg.beta, cfg.warmup_epochs)
+            terms = elbo_terms(model, x, beta=weight)
+            self.optimizer.zero_grad(set_to_none=True)
+            terms.loss.backward()
+            self.optimizer.step()
+            if self.scheduler is not None:
+                self.scheduler.step()
+            loss = terms.loss.detach()
+            sums += torch.stack([loss * len(x), terms.recon.detach().sum(), terms.kl.detach().sum()])
+            self._emit("on_batch_end", BatchEvent(epoch, b, self.n_batches, loss))
+            if (b + 1) % NAN_CHECK_EVERY == 0 and not torch.isfinite(sums).all():
+                return {"diverged": True}
+            if self._stop.is_set():
+                return None
+        if not torch.isfinite(sums).all():
+            return {"diverged": True}
+        loss, recon, kl = (sums / len(self.x_train)).tolist()
+        return {"train_loss": loss, "train_recon": recon, "train_kl": kl, "kl_weight": weight}
+
+    def fit(self) -> TrainResult:
+        """Run the remaining epochs; returns how it ended. Never leaves a bad checkpoint."""
+        cfg = self.train_config
+        x_test = self.dataset.x_test
+        self._emit("on_train_start", self)
+        status, message = "finished", f"trained {cfg.epochs} epochs"
+        for epoch in range(len(self.history), cfg.epochs):
+            start = time.perf_counter()
+            row = self._train_epoch(epoch)
+            if row is None:
+                status, message = "stopped", f"stopped during epoch {epoch + 1}; kept the last saved epoch"
+                break
+            if row.get("diverged"):
+                status = "diverged"
+                message = (f"loss became NaN/inf in epoch {epoch + 1}; stopped and kept the last good "
+                           "checkpoint (try a lower --lr)")
+                break
+            seconds = time.perf_counter() - start
+            result = evaluate(self.model, x_test, device=str(self.device), seed=cfg.seed)
+            row.update(
+                epoch=epoch + 1, test_neg_elbo=result.neg_elbo, test_recon=result.recon, test_kl=result.kl,
+                active_units=result.active_units, lr=self.optimizer.param_groups[0]["lr"],
+                seconds=seconds, images_per_s=len(self.x_train) / seconds,
+            )
+            self.history.append(row)
+            if self.out is not None:
+                ckpt.save_checkpoint(
+                    self.out, self.model, cfg, self.history,
+                    optimizer_state=flatten_optimizer_state(self.optimizer),
+                    resume={"epochs_done": len(self.history)},
+                )
+            self._emit("on_epoch_end", EpochEvent(epoch + 1, cfg.epochs, row))
+        result = TrainResult(status, message, self.history, self.out if self.history else None)
+        self._emit("on_train_end", result)
+        return result
