@@ -141,9 +141,12 @@ def save_checkpoint(
     """
     path = Path(path)
     validate_name(path.name)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    _recover_and_clean(path)
-    tmp = Path(tempfile.mkdtemp(prefix=f"{TMP_PREFIX}{path.name}-", dir=path.parent))
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _recover_and_clean(path)
+        tmp = Path(tempfile.mkdtemp(prefix=f"{TMP_PREFIX}{path.name}-", dir=path.parent))
+    except OSError as exc:
+        raise CheckpointError(f"could not write checkpoint {str(path)!r}: {exc.strerror or exc}") from None
     try:
         state = {k: v.detach().to("cpu").contiguous() for k, v in model.state_dict().items()}
         save_file(state, str(tmp / WEIGHTS))

@@ -42,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--hidden", type=_int_tuple,
                    help="mlp hidden widths, e.g. 400 (the pytorch/examples VAE) or 512,256 (default 400)")
     t.add_argument("--channels", type=_int_tuple, help="conv channels per downsampling stage (default 32,64,128,128)")
+    t.add_argument("--fc-width", type=int, help="conv: width of the layer between feature map and z (default 512)")
     t.add_argument("--res-blocks", type=int, help="residual blocks per conv stage (default 1)")
     t.add_argument("--activation", choices=["relu", "elu", "leaky_relu", "silu", "tanh"],
                    help="hidden activation (default: relu for mlp, elu for conv)")
@@ -89,7 +90,7 @@ def _given(args: argparse.Namespace, names: dict[str, str]) -> dict:
     return {field: getattr(args, flag) for flag, field in names.items() if getattr(args, flag) is not None}
 
 
-MODEL_FLAGS = {"arch": "arch", "hidden": "hidden", "channels": "channels", "res_blocks": "res_blocks",
+MODEL_FLAGS = {"arch": "arch", "hidden": "hidden", "channels": "channels", "fc_width": "fc_width", "res_blocks": "res_blocks",
                "activation": "activation", "likelihood": "likelihood", "gaussian_std": "gaussian_std"}
 TRAIN_FLAGS = {"beta": "beta", "warmup_epochs": "warmup_epochs", "epochs": "epochs", "batch_size": "batch_size",
                "lr": "lr", "schedule": "schedule", "seed": "seed", "device": "device"}

@@ -162,8 +162,9 @@ class VAE(nn.Module):
     def sample(self, n: int, temperature: float = 1.0, generator: torch.Generator | None = None) -> torch.Tensor:
         """Decode n draws from the prior N(0, temperature^2 I) -> images [n x C x H x W]."""
         device = next(self.parameters()).device
-        z = torch.randn(n, self.config.latent_dim, generator=generator, device=device) * temperature
-        return self.decode_mean(z)
+        noise_device = generator.device if generator is not None else device  # a CPU generator works on CUDA too
+        z = torch.randn(n, self.config.latent_dim, generator=generator, device=noise_device)
+        return self.decode_mean(z.to(device) * temperature)
 
 
 def count_parameters(model: nn.Module) -> int:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import threading
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -137,8 +138,10 @@ class Trainer:
             restore_optimizer_state(self.optimizer, opt_state)
         self.history = list(info.history)
         if self.scheduler is not None:
-            for _ in range(len(self.history) * self.n_batches):
-                self.scheduler.step()
+            with warnings.catch_warnings():  # replaying the schedule, no optimiser steps are due
+                warnings.simplefilter("ignore", UserWarning)
+                for _ in range(len(self.history) * self.n_batches):
+                    self.scheduler.step()
 
     def request_stop(self) -> None:
         """Thread-safe: the run stops after the current batch and keeps the last saved epoch."""

@@ -1,0 +1,85 @@
+"""vae_core: small VAEs to train, load and explore, with no UI dependencies.
+
+The notebook surface::
+
+    import vae_core as vc
+    model, info = vc.load("digits-2d")          # from checkpoints/
+    enc = vc.encode(model, data.x_test)         # mu, logvar per image
+    images = vc.decode(model, z)                # (N, C, H, W) in [0, 1]
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .checkpoint import CheckpointError, CheckpointInfo, list_checkpoints
+from .config import ConfigError, ModelConfig, TrainConfig, default_model_config
+from .data import DataError, Dataset, load_dataset
+from .latent import Encoded, decode_batch, encode_dataset, lerp, project_latents, slerp
+from .models import VAE
+from .train import TrainingCallback, TrainResult
+
+__all__ = [
+    "load", "train", "encode", "decode", "sample", "interpolate", "project", "load_dataset", "list_checkpoints",
+    "VAE", "ModelConfig", "TrainConfig", "Dataset", "Encoded", "TrainResult", "TrainingCallback", "CheckpointInfo",
+    "CheckpointError", "ConfigError", "DataError",
+]
+
+
+def load(ref: str, device: str = "cpu") -> tuple[VAE, CheckpointInfo]:
+    """Load checkpoints/NAME (safetensors + JSON only) -> (model in eval mode, its info)."""
+    from .checkpoint import load_checkpoint
+
+    return load_checkpoint(ref, device=device)
+
+
+def train(
+    train_config: TrainConfig,
+    latent_dim: int = 2,
+    model_config: ModelConfig | None = None,
+    out: str | Path | None = None,
+    callbacks: list[TrainingCallback] | tuple = (),
+) -> tuple[VAE, TrainResult]:
+    """Train on `train_config.data`; the model defaults to the architecture for its image size.
+
+    With `out` ("checkpoints/NAME" or "NAME") a checkpoint is written after every epoch.
+    """
+    from .checkpoint import checkpoint_path
+    from .train import Trainer
+
+    dataset = load_dataset(train_config.data)
+    model_config = model_config or default_model_config(dataset.image_shape, latent_dim)
+    path = checkpoint_path(out) if out is not None else None
+    trainer = Trainer(model_config, train_config, dataset, out=path, callbacks=callbacks)
+    result = trainer.fit()
+    return trainer.model.eval(), result
+
+
+def encode(model: VAE, x: np.ndarray, labels: np.ndarray | None = None) -> Encoded:
+    """Images (N, C, H, W) in [0, 1] -> posterior mu and logvar, (N, D) each."""
+    return encode_dataset(model, x, labels, device=str(next(model.parameters()).device))
+
+
+def decode(model: VAE, z: np.ndarray) -> np.ndarray:
+    """Latents (N, D) -> images (N, C, H, W) float32 in [0, 1]."""
+    return decode_batch(model, np.asarray(z, dtype=np.float32), device=str(next(model.parameters()).device))
+
+
+def sample(model: VAE, n: int, temperature: float = 1.0, seed: int = 0) -> np.ndarray:
+    """n images decoded from the prior N(0, temperature^2 I) -> (n, C, H, W) in [0, 1]."""
+    return model.sample(n, temperature, generator=torch.Generator().manual_seed(seed)).cpu().numpy()
+
+
+def interpolate(z0: np.ndarray, z1: np.ndarray, steps: int = 8, method: str = "slerp") -> np.ndarray:
+    """A path of `steps` latents from z0 to z1 (both ends included) -> (steps, D)."""
+    if method not in ("lerp", "slerp"):
+        raise ValueError(f"method must be 'lerp' or 'slerp', got {method!r}")
+    return (slerp if method == "slerp" else lerp)(z0, z1, steps)
+
+
+def project(mu: np.ndarray, method: str = "pca", cache_dir: str | Path | None = None):
+    """2-D map of latents -> (points (N, 2), fitted projection with inverse_transform)."""
+    return project_latents(mu, method, cache_dir=Path(cache_dir) if cache_dir else None)

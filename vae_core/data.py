@@ -1,0 +1,431 @@
+"""Datasets behind one spec string: digits, shapes, idx:DIR, npz:FILE, folder:DIR.
+
+Every loader returns float32 images [N x C x H x W] in [0, 1] with a fixed
+train/test split. Anything malformed raises DataError with one message that
+names the file and what is wrong. Nothing here touches the network except
+download_mnist, which only runs when called.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import gzip
+import math
+import os
+import struct
+import urllib.request
+import zipfile
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from vae_core import shapes
+
+KINDS = ("digits", "shapes", "idx", "npz", "folder")
+MAX_SIDE = 256  # larger images are not what these small VAEs are for
+MAX_BYTES = 2**31  # refuse a dataset whose float32 pixels would exceed 2 GiB
+TEST_EVERY = 5  # without its own test set, every 5th image (20%) is held out
+SHAPES_TRAIN, SHAPES_TEST = 12_000, 2_000
+IDX_FILES = {  # role -> MNIST file name (each may also be .gz)
+    "x_train": "train-images-idx3-ubyte",
+    "y_train": "train-labels-idx1-ubyte",
+    "x_test": "t10k-images-idx3-ubyte",
+    "y_test": "t10k-labels-idx1-ubyte",
+}
+MNIST_MIRRORS = {
+    "mnist": [
+        "https://ossci-datasets.s3.amazonaws.com/mnist/",
+        "https://storage.googleapis.com/cvdf-datasets/mnist/",
+    ],
+    "fashion": ["http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"],
+}
+
+
+class DataError(ValueError):
+    """Bad dataset spec or malformed data file; message names the file and what is wrong."""
+
+
+@dataclass
+class Dataset:
+    """Images [N x C x H x W] float32 in [0, 1], int64 labels [N] or None, split train/test.
+
+    load_dataset returns fresh arrays on each call, so callers may modify them.
+    """
+
+    spec: str
+    x_train: np.ndarray
+    y_train: np.ndarray | None
+    x_test: np.ndarray
+    y_test: np.ndarray | None
+    class_names: list[str] | None = None
+    factors_train: dict[str, np.ndarray] | None = None  # ground-truth factors (shapes only)
+    factors_test: dict[str, np.ndarray] | None = None
+
+    @property
+    def image_shape(self) -> tuple[int, int, int]:
+        """(C, H, W) of every image."""
+        return tuple(self.x_train.shape[1:])
+
+
+def parse_spec(spec: str) -> tuple[str, str | None]:
+    """Split 'kind[:arg]' into (kind, arg); e.g. 'idx:/data/mnist' -> ('idx', '/data/mnist')."""
+    kind, sep, arg = spec.strip().partition(":")
+    if kind not in KINDS:
+        raise DataError(
+            f"unknown dataset spec {spec!r}: expected digits, shapes[:SIZE], "
+            "idx:DIR, npz:FILE or folder:DIR"
+        )
+    if kind in ("idx", "npz", "folder") and not arg:
+        raise DataError(f"dataset spec {spec!r} needs a path: {kind}:PATH")
+    if kind == "digits" and sep:
+        raise DataError(f"dataset spec {spec!r}: digits takes no argument")
+    return kind, (arg if sep else None)
+
+
+def load_dataset(spec: str) -> Dataset:
+    """Load the dataset a spec names; raises DataError for anything malformed."""
+    kind, arg = parse_spec(spec)
+    if kind == "digits":
+        ds = _copy(_digits())
+    elif kind == "shapes":
+        ds = _copy(_shapes(_shapes_size(spec, arg)))
+    else:  # files are read afresh each time: they may change between calls
+        path = Path(arg).expanduser()
+        ds = {"idx": _load_idx, "npz": _load_npz, "folder": _load_folder}[kind](path)
+    ds.spec = spec
+    return ds
+
+
+# --- built-in sets -----------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=1)
+def _digits() -> Dataset:
+    from sklearn.datasets import load_digits  # slow import: only when asked for
+
+    bunch = load_digits()
+    x = (bunch.images / 16.0).astype(np.float32)[:, None]  # pixel values are 0..16
+    return _split("digits", x, bunch.target.astype(np.int64), [str(d) for d in range(10)])
+
+
+def _shapes_size(spec: str, arg: str | None) -> int:
+    if arg is None:
+        return 32
+    if not arg.isdigit() or not 16 <= int(arg) <= 64:
+        raise DataError(f"dataset spec {spec!r}: shapes:SIZE needs an integer SIZE in 16..64")
+    return int(arg)
+
+
+@functools.lru_cache(maxsize=2)
+def _shapes(size: int) -> Dataset:
+    x, factors = shapes.generate(SHAPES_TRAIN + SHAPES_TEST, size=size, seed=0)
+    train = {k: v[:SHAPES_TRAIN] for k, v in factors.items()}
+    test = {k: v[SHAPES_TRAIN:] for k, v in factors.items()}
+    return Dataset(
+        spec="shapes",
+        x_train=x[:SHAPES_TRAIN],
+        y_train=train["shape"],
+        x_test=x[SHAPES_TRAIN:],
+        y_test=test["shape"],
+        class_names=list(shapes.SHAPE_NAMES),
+        factors_train=train,
+        factors_test=test,
+    )
+
+
+# --- idx:DIR (MNIST format) --------------------------------------------------
+
+
+def _load_idx(folder: Path) -> Dataset:
+    if not folder.is_dir():
+        raise DataError(f"{folder}: no such directory (expected an MNIST-format folder)")
+    paths = {role: _find_idx(folder, name) for role, name in IDX_FILES.items()}
+    arrays = {}
+    for role in ("x_train", "x_test"):
+        if paths[role] is None:
+            raise DataError(f"{folder / IDX_FILES[role]}: missing (plain or .gz)")
+        arrays[role] = read_idx(paths[role], ndim=3)
+    if arrays["x_train"].shape[1:] != arrays["x_test"].shape[1:]:
+        raise DataError(
+            f"{paths['x_test']}: images are {arrays['x_test'].shape[1:]} "
+            f"but training images are {arrays['x_train'].shape[1:]}"
+        )
+    # Labels are optional, but only both or neither: a half-labelled set is a mistake.
+    have = [role for role in ("y_train", "y_test") if paths[role] is not None]
+    if len(have) == 1:
+        lacking = "y_test" if have == ["y_train"] else "y_train"
+        raise DataError(f"{folder / IDX_FILES[lacking]}: missing, but {paths[have[0]]} exists")
+    for role in have:
+        images = "x" + role[1:]
+        arrays[role] = read_idx(paths[role], ndim=1).astype(np.int64)
+        if len(arrays[role]) != len(arrays[images]):
+            raise DataError(
+                f"{paths[role]}: has {len(arrays[role])} labels "
+                f"but {paths[images].name} has {len(arrays[images])} images"
+            )
+    return Dataset(
+        spec="",
+        x_train=_to_float(arrays["x_train"][:, None]),
+        y_train=arrays.get("y_train"),
+        x_test=_to_float(arrays["x_test"][:, None]),
+        y_test=arrays.get("y_test"),
+    )
+
+
+def _find_idx(folder: Path, name: str) -> Path | None:
+    # Some copies (e.g. on Kaggle) spell 'train-images.idx3-ubyte' with a dot.
+    for base in (name, name.replace("-idx", ".idx")):
+        for candidate in (folder / base, folder / f"{base}.gz"):
+            if candidate.is_file():
+                return candidate
+    return None
+
+
+def read_idx(path: Path, ndim: int) -> np.ndarray:
+    """Read an IDX file of unsigned bytes with ndim dimensions (gzip if it ends in .gz)."""
+    path = Path(path)
+    expected = 0x0800 + ndim  # 0x08 = unsigned byte, then the number of dimensions
+    opener = gzip.open if path.name.endswith(".gz") else open
+    try:
+        with opener(path, "rb") as f:
+            header = f.read(4)
+            magic = int.from_bytes(header, "big")
+            if len(header) == 4 and magic != expected:
+                raise DataError(
+                    f"{path}: bad magic number 0x{magic:08X}, expected 0x{expected:08X} "
+                    f"({'images' if ndim == 3 else 'labels'} of unsigned bytes)"
+                )
+            header += f.read(4 * ndim)
+            if len(header) < 4 + 4 * ndim:
+                raise DataError(f"{path}: truncated: only {len(header)} bytes, no full IDX header")
+            dims = struct.unpack(f">{ndim}I", header[4:])
+            count = math.prod(dims)
+            # Check before reading, so that an absurd header allocates nothing.
+            if ndim == 3:
+                _check_size(path, dims[0], 1, dims[1], dims[2])
+            elif count > MAX_BYTES // 4:
+                raise DataError(f"{path}: header claims {count} entries; that is absurd")
+            data = f.read(count)
+            if len(data) < count:
+                raise DataError(
+                    f"{path}: truncated: header says shape {dims} ({count} bytes of data) "
+                    f"but only {len(data)} bytes follow"
+                )
+            if f.read(1):
+                raise DataError(f"{path}: more data than its header's shape {dims} holds")
+    except (OSError, EOFError, zlib.error) as e:  # unreadable, not gzip, corrupt gzip
+        raise DataError(f"{path}: cannot read: {e}") from e
+    return np.frombuffer(data, dtype=np.uint8).reshape(dims)
+
+
+def write_idx(path: str | os.PathLike, array: np.ndarray) -> None:
+    """Write a uint8 array (images [N x H x W] or labels [N]) as IDX; gzip if path ends in .gz."""
+    array = np.asarray(array)
+    if array.dtype != np.uint8 or array.ndim == 0:
+        raise ValueError(f"write_idx needs a uint8 array with dimensions, got {array.dtype}")
+    header = bytes([0, 0, 0x08, array.ndim]) + struct.pack(f">{array.ndim}I", *array.shape)
+    opener = gzip.open if str(path).endswith(".gz") else open
+    with opener(path, "wb") as f:
+        f.write(header + np.ascontiguousarray(array).tobytes())
+
+
+# --- npz:FILE ----------------------------------------------------------------
+
+
+def _load_npz(path: Path) -> Dataset:
+    if not path.is_file():
+        raise DataError(f"{path}: no such file")
+    errors = (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error)
+    try:
+        npz = np.load(path, allow_pickle=False)  # never unpickle
+    except errors as e:
+        raise DataError(f"{path}: not a readable .npz file ({e})") from e
+    if isinstance(npz, np.ndarray):
+        raise DataError(f"{path}: is a single .npy array; expected an .npz with an array 'x'")
+    arrays = {}
+    with npz:
+        names = sorted(npz.files)
+        for name in ("x", "y", "x_test", "y_test"):
+            try:
+                if name in names:
+                    arrays[name] = npz[name]
+            except errors as e:
+                # numpy says why, e.g. "Object arrays cannot be loaded when allow_pickle=False"
+                raise DataError(f"{path}: cannot load array '{name}': {e}") from e
+    if "x" not in arrays:
+        raise DataError(f"{path}: no array 'x' (found {names or 'none'})")
+    if ("y" in arrays) != ("y_test" in arrays) and "x_test" in arrays:
+        raise DataError(f"{path}: has only one of 'y' and 'y_test'; give both or neither")
+    if "y_test" in arrays and "x_test" not in arrays:
+        raise DataError(f"{path}: has 'y_test' but no 'x_test'")
+    x = _npz_images(path, "x", arrays["x"])
+    y = _npz_labels(path, "y", arrays.get("y"), len(x))
+    if "x_test" not in arrays:
+        return _split(str(path), x, y, None)
+    x_test = _npz_images(path, "x_test", arrays["x_test"])
+    if x_test.shape[1:] != x.shape[1:]:
+        raise DataError(f"{path}: 'x_test' images are {x_test.shape[1:]} but 'x' are {x.shape[1:]}")
+    y_test = _npz_labels(path, "y_test", arrays.get("y_test"), len(x_test))
+    return Dataset("", x, y, x_test, y_test)
+
+
+def _npz_images(path: Path, name: str, x: np.ndarray) -> np.ndarray:
+    """Check an npz image array and return it as float32 [N x C x H x W]."""
+    if x.ndim == 3:
+        x = x[..., None]
+    if x.ndim != 4 or x.shape[-1] not in (1, 3):
+        raise DataError(
+            f"{path}: '{name}' has shape {x.shape}; expected (N, H, W) or (N, H, W, C), C 1 or 3"
+        )
+    _check_size(path, x.shape[0], x.shape[3], x.shape[1], x.shape[2])
+    x = x.transpose(0, 3, 1, 2)
+    if x.dtype in (np.uint8, np.bool_):
+        return _to_float(x)
+    if x.dtype.kind != "f":
+        raise DataError(f"{path}: '{name}' has dtype {x.dtype}; use uint8 or floats in [0, 1]")
+    if not np.isfinite(x).all():
+        raise DataError(f"{path}: '{name}' contains NaN or infinite values")
+    if x.min() < 0 or x.max() > 1:
+        raise DataError(
+            f"{path}: '{name}' floats must lie in [0, 1] (found {x.min():g} to {x.max():g})"
+        )
+    return np.ascontiguousarray(x, dtype=np.float32)
+
+
+def _npz_labels(path: Path, name: str, y: np.ndarray | None, n: int) -> np.ndarray | None:
+    if y is None:
+        return None
+    if y.dtype.kind not in "iu" or y.shape != (n,):
+        raise DataError(f"{path}: '{name}' must be {n} integer labels, got {y.dtype} {y.shape}")
+    if n and y.min() < 0:
+        raise DataError(f"{path}: '{name}' has negative labels")
+    return y.astype(np.int64)
+
+
+# --- folder:DIR (one subfolder per class) ------------------------------------
+
+
+def _load_folder(folder: Path) -> Dataset:
+    from PIL import Image  # only folder datasets need Pillow
+
+    if not folder.is_dir():
+        raise DataError(f"{folder}: no such directory (expected one subfolder per class)")
+    try:
+        classes = sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
+        files = [
+            sorted(f for f in c.iterdir() if f.is_file() and not f.name.startswith("."))
+            for c in classes
+        ]
+    except OSError as e:
+        raise DataError(f"{folder}: cannot list: {e.strerror or e}") from e
+    if not classes:
+        raise DataError(f"{folder}: no class subfolders (expected one subfolder per class)")
+    for c, fs in zip(classes, files, strict=True):
+        if not fs:
+            raise DataError(f"{c}: class folder has no images")
+    images, labels, size = [], [], None
+    for label, fs in enumerate(files):
+        for f in fs:
+            try:
+                with Image.open(f) as im:
+                    if size is None:  # the first image fixes the size for all
+                        size, first = im.size, f
+                        _check_size(f, sum(map(len, files)), 3, size[1], size[0])
+                    if im.size != size:
+                        raise DataError(
+                            f"{f}: is {im.size[0]}x{im.size[1]} but {first} is "
+                            f"{size[0]}x{size[1]}; all images must have the same size"
+                        )
+                    images.append(np.asarray(im.convert("RGB")))
+            except DataError:
+                raise
+            except Exception as e:  # Pillow's plugins raise many types for a bad file
+                raise DataError(f"{f}: not a readable image ({e})") from e
+            labels.append(label)
+    x = np.stack(images).transpose(0, 3, 1, 2)
+    if (x[:, 0] == x[:, 1]).all() and (x[:, 1] == x[:, 2]).all():
+        x = x[:, :1]  # every image is grey: keep one channel
+    names = [c.name for c in classes]
+    return _split(str(folder), _to_float(x), np.array(labels, np.int64), names)
+
+
+# --- shared helpers ----------------------------------------------------------
+
+
+def _check_size(path: Path, n: int, c: int, h: int, w: int) -> None:
+    """Refuse empty or absurd sizes before allocating anything."""
+    if n == 0 or h == 0 or w == 0:
+        raise DataError(f"{path}: contains no images (shape {n}x{h}x{w})")
+    if h > MAX_SIDE or w > MAX_SIDE:
+        raise DataError(f"{path}: images are {h}x{w}; at most {MAX_SIDE}x{MAX_SIDE} is supported")
+    if n * c * h * w * 4 > MAX_BYTES:
+        raise DataError(f"{path}: {n} images of {c}x{h}x{w} exceed {MAX_BYTES >> 30} GiB as float")
+
+
+def _to_float(x: np.ndarray) -> np.ndarray:
+    """uint8 (or bool) pixels -> contiguous float32 in [0, 1]."""
+    out = np.ascontiguousarray(x, dtype=np.float32)
+    if x.dtype == np.uint8:
+        out /= 255.0
+    return out
+
+
+def _split(source: str, x: np.ndarray, y: np.ndarray | None, names: list[str] | None) -> Dataset:
+    """Hold out every TEST_EVERY-th image as the test set.
+
+    A stride rather than a seeded shuffle: the split never depends on numpy's
+    random streams, and files sorted by class give every class its share.
+    """
+    if len(x) < TEST_EVERY:
+        raise DataError(f"{source}: only {len(x)} images; need at least {TEST_EVERY}")
+    test = np.arange(len(x)) % TEST_EVERY == TEST_EVERY - 1
+    return Dataset(
+        spec=source,
+        x_train=x[~test],
+        y_train=None if y is None else y[~test],
+        x_test=x[test],
+        y_test=None if y is None else y[test],
+        class_names=names,
+    )
+
+
+def _copy(ds: Dataset) -> Dataset:
+    """Deep-copy a cached dataset, so that callers' edits never reach the cache."""
+    return copy.deepcopy(ds)
+
+
+# --- optional download (never called by tests or at import) ------------------
+
+
+def download_mnist(dest_dir: str | os.PathLike, variant: str = "mnist") -> Path:
+    """Download MNIST or Fashion-MNIST (.gz IDX files) into dest_dir; returns the folder.
+
+    For users who are online; load it afterwards with load_dataset(f"idx:{dest_dir}").
+    Network failures raise OSError.
+    """
+    if variant not in MNIST_MIRRORS:
+        raise ValueError(f"variant must be one of {sorted(MNIST_MIRRORS)}, got {variant!r}")
+    dest = Path(dest_dir).expanduser()
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in IDX_FILES.values():
+        target = dest / f"{name}.gz"
+        if target.exists():
+            continue
+        errors = []
+        for mirror in MNIST_MIRRORS[variant]:
+            try:
+                with urllib.request.urlopen(mirror + target.name, timeout=60) as response:
+                    data = response.read()
+                break
+            except OSError as e:
+                errors.append(f"{mirror}: {e}")
+        else:
+            raise OSError(f"could not download {target.name}: " + "; ".join(errors))
+        partial = target.with_name(target.name + ".part")  # never leave a half file
+        partial.write_bytes(data)
+        os.replace(partial, target)
+    _load_idx(dest)  # fail now, not later, if a mirror served something broken
+    return dest
