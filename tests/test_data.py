@@ -9,7 +9,8 @@ import pytest
 from PIL import Image
 
 from vae_core import shapes
-from vae_core.data import DataError, load_dataset, parse_spec, read_idx, write_idx
+from vae_core.data import DataError, load_dataset, parse_spec
+from vae_core.idx import read_idx, write_idx
 
 # --- specs ---------------------------------------------------------------------
 

@@ -9,9 +9,11 @@ from vae_core.losses import (
     elbo_terms,
     gaussian_nll,
     iwae_log_likelihood,
-    kl_divergence as our_kl,
     kl_per_dim,
     kl_weight,
+)
+from vae_core.losses import (
+    kl_divergence as our_kl,
 )
 
 

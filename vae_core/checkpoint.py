@@ -236,7 +236,9 @@ def _load_tensors(path: Path, device: str) -> dict[str, torch.Tensor]:
         raise CheckpointError(f"{path}: not a readable safetensors file ({exc})") from None
 
 
-def load_checkpoint(ref: str | os.PathLike, root: Path | None = None, device: str = "cpu") -> tuple[VAE, CheckpointInfo]:
+def load_checkpoint(
+    ref: str | os.PathLike, root: Path | None = None, device: str = "cpu"
+) -> tuple[VAE, CheckpointInfo]:
     """Rebuild the model from config.json and fill it from model.safetensors, in eval mode."""
     info = read_info(ref, root)
     weights = info.path / WEIGHTS

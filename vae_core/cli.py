@@ -13,7 +13,7 @@ from dataclasses import replace
 from tqdm import tqdm
 
 from . import checkpoint as ckpt
-from .config import ConfigError, ModelConfig, TrainConfig, default_model_config
+from .config import ConfigError, TrainConfig, default_model_config
 from .data import DataError, load_dataset
 
 # ConfigError and DataError are ValueErrors, as are the other bad-input cases
@@ -85,15 +85,14 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _given(args: argparse.Namespace, names: dict[str, str]) -> dict:
-    """The flags the user actually gave, renamed to config fields."""
-    return {field: getattr(args, flag) for flag, field in names.items() if getattr(args, flag) is not None}
+def _given(args: argparse.Namespace, names: tuple[str, ...]) -> dict:
+    """The config fields whose flags the user actually gave."""
+    return {name: getattr(args, name) for name in names if getattr(args, name) is not None}
 
 
-MODEL_FLAGS = {"arch": "arch", "hidden": "hidden", "channels": "channels", "fc_width": "fc_width", "res_blocks": "res_blocks",
-               "activation": "activation", "likelihood": "likelihood", "gaussian_std": "gaussian_std"}
-TRAIN_FLAGS = {"beta": "beta", "warmup_epochs": "warmup_epochs", "epochs": "epochs", "batch_size": "batch_size",
-               "lr": "lr", "schedule": "schedule", "seed": "seed", "device": "device"}
+# argparse stores each flag under its config field's name
+MODEL_FLAGS = ("arch", "hidden", "channels", "fc_width", "res_blocks", "activation", "likelihood", "gaussian_std")
+TRAIN_FLAGS = ("beta", "warmup_epochs", "epochs", "batch_size", "lr", "schedule", "seed", "device")
 
 
 class TqdmCallback:

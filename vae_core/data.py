@@ -1,20 +1,14 @@
 """Datasets behind one spec string: digits, shapes, idx:DIR, npz:FILE, folder:DIR.
 
 Every loader returns float32 images [N x C x H x W] in [0, 1] with a fixed
-train/test split. Anything malformed raises DataError with one message that
-names the file and what is wrong. Nothing here touches the network except
-download_mnist, which only runs when called.
+train/test split (IDX files are parsed in idx.py). Anything malformed raises DataError with one message that
+names the file and what is wrong. Nothing here touches the network.
 """
 
 from __future__ import annotations
 
 import copy
 import functools
-import gzip
-import math
-import os
-import struct
-import urllib.request
 import zipfile
 import zlib
 from dataclasses import dataclass
@@ -29,19 +23,6 @@ MAX_SIDE = 256  # larger images are not what these small VAEs are for
 MAX_BYTES = 2**31  # refuse a dataset whose float32 pixels would exceed 2 GiB
 TEST_EVERY = 5  # without its own test set, every 5th image (20%) is held out
 SHAPES_TRAIN, SHAPES_TEST = 12_000, 2_000
-IDX_FILES = {  # role -> MNIST file name (each may also be .gz)
-    "x_train": "train-images-idx3-ubyte",
-    "y_train": "train-labels-idx1-ubyte",
-    "x_test": "t10k-images-idx3-ubyte",
-    "y_test": "t10k-labels-idx1-ubyte",
-}
-MNIST_MIRRORS = {
-    "mnist": [
-        "https://ossci-datasets.s3.amazonaws.com/mnist/",
-        "https://storage.googleapis.com/cvdf-datasets/mnist/",
-    ],
-    "fashion": ["http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"],
-}
 
 
 class DataError(ValueError):
@@ -94,7 +75,9 @@ def load_dataset(spec: str) -> Dataset:
         ds = _copy(_shapes(_shapes_size(spec, arg)))
     else:  # files are read afresh each time: they may change between calls
         path = Path(arg).expanduser()
-        ds = {"idx": _load_idx, "npz": _load_npz, "folder": _load_folder}[kind](path)
+        from .idx import load_idx  # idx.py builds on this module's errors and checks
+
+        ds = {"idx": load_idx, "npz": _load_npz, "folder": _load_folder}[kind](path)
     ds.spec = spec
     return ds
 
@@ -134,102 +117,6 @@ def _shapes(size: int) -> Dataset:
         factors_train=train,
         factors_test=test,
     )
-
-
-# --- idx:DIR (MNIST format) --------------------------------------------------
-
-
-def _load_idx(folder: Path) -> Dataset:
-    if not folder.is_dir():
-        raise DataError(f"{folder}: no such directory (expected an MNIST-format folder)")
-    paths = {role: _find_idx(folder, name) for role, name in IDX_FILES.items()}
-    arrays = {}
-    for role in ("x_train", "x_test"):
-        if paths[role] is None:
-            raise DataError(f"{folder / IDX_FILES[role]}: missing (plain or .gz)")
-        arrays[role] = read_idx(paths[role], ndim=3)
-    if arrays["x_train"].shape[1:] != arrays["x_test"].shape[1:]:
-        raise DataError(
-            f"{paths['x_test']}: images are {arrays['x_test'].shape[1:]} "
-            f"but training images are {arrays['x_train'].shape[1:]}"
-        )
-    # Labels are optional, but only both or neither: a half-labelled set is a mistake.
-    have = [role for role in ("y_train", "y_test") if paths[role] is not None]
-    if len(have) == 1:
-        lacking = "y_test" if have == ["y_train"] else "y_train"
-        raise DataError(f"{folder / IDX_FILES[lacking]}: missing, but {paths[have[0]]} exists")
-    for role in have:
-        images = "x" + role[1:]
-        arrays[role] = read_idx(paths[role], ndim=1).astype(np.int64)
-        if len(arrays[role]) != len(arrays[images]):
-            raise DataError(
-                f"{paths[role]}: has {len(arrays[role])} labels "
-                f"but {paths[images].name} has {len(arrays[images])} images"
-            )
-    return Dataset(
-        spec="",
-        x_train=_to_float(arrays["x_train"][:, None]),
-        y_train=arrays.get("y_train"),
-        x_test=_to_float(arrays["x_test"][:, None]),
-        y_test=arrays.get("y_test"),
-    )
-
-
-def _find_idx(folder: Path, name: str) -> Path | None:
-    # Some copies (e.g. on Kaggle) spell 'train-images.idx3-ubyte' with a dot.
-    for base in (name, name.replace("-idx", ".idx")):
-        for candidate in (folder / base, folder / f"{base}.gz"):
-            if candidate.is_file():
-                return candidate
-    return None
-
-
-def read_idx(path: Path, ndim: int) -> np.ndarray:
-    """Read an IDX file of unsigned bytes with ndim dimensions (gzip if it ends in .gz)."""
-    path = Path(path)
-    expected = 0x0800 + ndim  # 0x08 = unsigned byte, then the number of dimensions
-    opener = gzip.open if path.name.endswith(".gz") else open
-    try:
-        with opener(path, "rb") as f:
-            header = f.read(4)
-            magic = int.from_bytes(header, "big")
-            if len(header) == 4 and magic != expected:
-                raise DataError(
-                    f"{path}: bad magic number 0x{magic:08X}, expected 0x{expected:08X} "
-                    f"({'images' if ndim == 3 else 'labels'} of unsigned bytes)"
-                )
-            header += f.read(4 * ndim)
-            if len(header) < 4 + 4 * ndim:
-                raise DataError(f"{path}: truncated: only {len(header)} bytes, no full IDX header")
-            dims = struct.unpack(f">{ndim}I", header[4:])
-            count = math.prod(dims)
-            # Check before reading, so that an absurd header allocates nothing.
-            if ndim == 3:
-                _check_size(path, dims[0], 1, dims[1], dims[2])
-            elif count > MAX_BYTES // 4:
-                raise DataError(f"{path}: header claims {count} entries; that is absurd")
-            data = f.read(count)
-            if len(data) < count:
-                raise DataError(
-                    f"{path}: truncated: header says shape {dims} ({count} bytes of data) "
-                    f"but only {len(data)} bytes follow"
-                )
-            if f.read(1):
-                raise DataError(f"{path}: more data than its header's shape {dims} holds")
-    except (OSError, EOFError, zlib.error) as e:  # unreadable, not gzip, corrupt gzip
-        raise DataError(f"{path}: cannot read: {e}") from e
-    return np.frombuffer(data, dtype=np.uint8).reshape(dims)
-
-
-def write_idx(path: str | os.PathLike, array: np.ndarray) -> None:
-    """Write a uint8 array (images [N x H x W] or labels [N]) as IDX; gzip if path ends in .gz."""
-    array = np.asarray(array)
-    if array.dtype != np.uint8 or array.ndim == 0:
-        raise ValueError(f"write_idx needs a uint8 array with dimensions, got {array.dtype}")
-    header = bytes([0, 0, 0x08, array.ndim]) + struct.pack(f">{array.ndim}I", *array.shape)
-    opener = gzip.open if str(path).endswith(".gz") else open
-    with opener(path, "wb") as f:
-        f.write(header + np.ascontiguousarray(array).tobytes())
 
 
 # --- npz:FILE ----------------------------------------------------------------
@@ -395,37 +282,3 @@ def _split(source: str, x: np.ndarray, y: np.ndarray | None, names: list[str] | 
 def _copy(ds: Dataset) -> Dataset:
     """Deep-copy a cached dataset, so that callers' edits never reach the cache."""
     return copy.deepcopy(ds)
-
-
-# --- optional download (never called by tests or at import) ------------------
-
-
-def download_mnist(dest_dir: str | os.PathLike, variant: str = "mnist") -> Path:
-    """Download MNIST or Fashion-MNIST (.gz IDX files) into dest_dir; returns the folder.
-
-    For users who are online; load it afterwards with load_dataset(f"idx:{dest_dir}").
-    Network failures raise OSError.
-    """
-    if variant not in MNIST_MIRRORS:
-        raise ValueError(f"variant must be one of {sorted(MNIST_MIRRORS)}, got {variant!r}")
-    dest = Path(dest_dir).expanduser()
-    dest.mkdir(parents=True, exist_ok=True)
-    for name in IDX_FILES.values():
-        target = dest / f"{name}.gz"
-        if target.exists():
-            continue
-        errors = []
-        for mirror in MNIST_MIRRORS[variant]:
-            try:
-                with urllib.request.urlopen(mirror + target.name, timeout=60) as response:
-                    data = response.read()
-                break
-            except OSError as e:
-                errors.append(f"{mirror}: {e}")
-        else:
-            raise OSError(f"could not download {target.name}: " + "; ".join(errors))
-        partial = target.with_name(target.name + ".part")  # never leave a half file
-        partial.write_bytes(data)
-        os.replace(partial, target)
-    _load_idx(dest)  # fail now, not later, if a mirror served something broken
-    return dest

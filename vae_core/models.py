@@ -63,13 +63,13 @@ def build_mlp(cfg: ModelConfig) -> tuple[nn.Sequential, nn.Sequential]:
     """pytorch/examples-style MLP; the decoder mirrors the encoder's widths."""
     widths = [cfg.n_pixels, *cfg.hidden]
     enc: list[nn.Module] = [nn.Flatten()]
-    for a, b in zip(widths[:-1], widths[1:]):
+    for a, b in zip(widths[:-1], widths[1:], strict=True):
         enc += [nn.Linear(a, b), make_activation(cfg.activation)]
     enc.append(nn.Linear(widths[-1], 2 * cfg.latent_dim))
 
     back = [cfg.latent_dim, *reversed(cfg.hidden)]
     dec: list[nn.Module] = []
-    for a, b in zip(back[:-1], back[1:]):
+    for a, b in zip(back[:-1], back[1:], strict=True):
         dec += [nn.Linear(a, b), make_activation(cfg.activation)]
     dec += [nn.Linear(back[-1], cfg.n_pixels), nn.Unflatten(1, cfg.input_shape)]
     return nn.Sequential(*enc), nn.Sequential(*dec)
