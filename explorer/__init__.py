@@ -1,0 +1,1 @@
+"""Latent Lab's Streamlit explorer: `python -m explorer` or `streamlit run explorer/app.py`."""

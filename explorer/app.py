@@ -1,0 +1,81 @@
+"""Latent Lab: the only router. Pages, session state (once), the shared sidebar with the checkpoint picker.
+
+Run with `python -m explorer` (imports the heavy modules before the first visitor) or
+`streamlit run explorer/app.py`.
+"""
+
+import logging
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+if str(HERE.parent) not in sys.path:  # `streamlit run` puts only explorer/ on the path
+    sys.path.insert(0, str(HERE.parent))
+
+import streamlit as st  # noqa: E402
+
+from explorer import shared  # noqa: E402
+from vae_core import checkpoint as ck  # noqa: E402
+
+CSS = """<style>
+[data-testid="stImage"] img { image-rendering: pixelated; }   /* pixels stay sharp squares */
+.block-container { padding-top: 2.2rem; }
+</style>"""
+
+
+def checkpoint_sidebar(names: list[str]) -> None:
+    """The checkpoint picker and what the picked checkpoint says about itself."""
+    st.sidebar.markdown("## Latent Lab")
+    st.sidebar.caption("A VAE encodes each image as a Gaussian q(z|x) in a small latent space "
+                       "and decodes any z back into an image.")
+    if not names:
+        st.sidebar.warning(f"No checkpoints in {str(shared.checkpoints_root())!r}.")
+        return
+    if st.session_state.get("checkpoint") not in names:  # deleted meanwhile, or a first visit
+        st.session_state["checkpoint"] = shared.resolve_checkpoint(None, names)[0]
+    name = st.sidebar.selectbox("Checkpoint", names, key="checkpoint", on_change=shared.reset_selection)
+    shared.set_query(ckpt=name)
+    try:
+        info = ck.read_info(name, shared.checkpoints_root())
+    except ck.CheckpointError as exc:
+        st.sidebar.error(str(exc))
+        return
+    cfg, last = info.model_config, (info.history[-1] if info.history else {})
+    elbo = f"{last['test_neg_elbo']:.1f} nats" if "test_neg_elbo" in last else "n/a"
+    st.sidebar.markdown(
+        f"**Data** `{info.train_config.data}` · {'×'.join(map(str, cfg.input_shape[1:]))} px  \n"
+        f"**Latent dim** {cfg.latent_dim} · {cfg.arch} · β = {info.train_config.beta:g}  \n"
+        f"**Test −ELBO** {elbo} after {info.epochs_done} epochs")
+
+
+def main() -> None:
+    st.set_page_config(page_title="Latent Lab", page_icon=":material/blur_on:", layout="wide")
+    st.html(CSS)
+    names = ck.list_checkpoints(shared.checkpoints_root())
+    shared.init_state(names)
+    for key in shared.PERSISTENT:  # keep page widgets' values while other pages run
+        if key in st.session_state:
+            st.session_state[key] = st.session_state[key]
+
+    pages = [
+        st.Page(HERE / "pages" / "explore.py", title="Explore", icon=":material/scatter_plot:", default=True),
+        st.Page(HERE / "pages" / "interpolate.py", title="Interpolate", icon=":material/swap_horiz:"),
+        st.Page(HERE / "pages" / "generate.py", title="Generate", icon=":material/auto_awesome:"),
+    ]
+    if (HERE / "pages" / "train.py").exists():  # written separately; the app must not depend on it
+        pages.append(st.Page(HERE / "pages" / "train.py", title="Train", icon=":material/model_training:"))
+    page = st.navigation(pages)
+    checkpoint_sidebar(names)
+    if error := st.session_state.pop("_url_error", None):
+        st.error(f"Link problem: {error}")
+    st.session_state["_app_frame"] = True  # pages check it: see shared.run_through_app
+    try:
+        page.run()
+    except Exception as exc:  # noqa: BLE001 - never a traceback in the UI; the log keeps it
+        logging.getLogger("explorer").exception("page %s failed", page.title)
+        st.error(f"Something went wrong on this page: {type(exc).__name__}: {exc}")
+    finally:
+        st.session_state.pop("_app_frame", None)
+
+
+main()

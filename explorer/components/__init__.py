@@ -1,0 +1,1 @@
+"""Custom Streamlit components of the explorer (no build step: plain html/css/js files)."""

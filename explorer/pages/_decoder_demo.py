@@ -1,0 +1,65 @@
+"""Test-only page: a seeded model in the latent decoder component, chosen by query parameters.
+
+`?arch=conv&shape=1x28x28&latent=2&likelihood=bernoulli&seed=0&dims=0,1` (these are the defaults;
+dims defaults to the first eight). tests/e2e import `demo_model` and `demo_z` to compute
+the same images with torch.
+"""
+
+import json
+
+import streamlit as st
+import torch
+from torch import nn
+
+from explorer.components.latent_decoder import latent_decoder
+from vae_core.config import ModelConfig
+from vae_core.models import VAE
+
+
+def demo_model(arch: str = "conv", shape: tuple[int, int, int] = (1, 28, 28), latent_dim: int = 2,
+               likelihood: str = "bernoulli", seed: int = 0, activation: str | None = None) -> VAE:
+    """A seeded, untrained VAE whose images span (0, 1) instead of a flat ~0.5 grey."""
+    torch.manual_seed(seed)
+    cfg = ModelConfig(input_shape=shape, arch=arch, latent_dim=latent_dim, likelihood=likelihood,
+                      activation=activation)
+    model = VAE(cfg).eval()
+    last = [m for m in model.decoder.modules() if isinstance(m, (nn.Linear, nn.Conv2d))][-1]
+    z = torch.randn(16, latent_dim, generator=torch.Generator().manual_seed(seed + 1))
+    with torch.no_grad():  # centre the logits and stretch them to std ~2
+        last.bias.zero_()
+        logits = model.decode(z)
+        last.bias.fill_(-logits.mean())
+        last.weight.mul_(2 / logits.std())
+        last.bias.mul_(2 / logits.std())
+    return model
+
+
+def demo_z(latent_dim: int, seed: int = 0) -> list[float]:
+    """A seeded starting z on the sliders' 0.01 grid, so hidden dimensions are not all zero."""
+    z = torch.randn(latent_dim, generator=torch.Generator().manual_seed(seed + 2))
+    return [round(float(v), 2) for v in z.clamp(-3, 3)]
+
+
+cached_model = st.cache_resource(demo_model)
+
+
+def main() -> None:
+    q = st.query_params
+    shape = tuple(int(v) for v in q.get("shape", "1x28x28").split("x"))
+    latent = int(q.get("latent", 2))
+    seed = int(q.get("seed", 0))
+    dims = [int(d) for d in q["dims"].split(",")] if "dims" in q else list(range(min(latent, 8)))
+    model = cached_model(q.get("arch", "conv"), shape, latent, q.get("likelihood", "bernoulli"), seed)
+
+    st.session_state["runs"] = st.session_state.get("runs", 0) + 1  # drags must not rerun the page
+    if st.button("New z", key="new-z"):  # a z from Python (as a click on a map would give) moves the sliders
+        st.session_state["z_seed"] = st.session_state.get("z_seed", seed) + 1
+    z = latent_decoder(model, demo_z(latent, st.session_state.get("z_seed", seed)), dims, key="decoder")
+    with st.container(key="decoder-result"):
+        st.text(json.dumps(z))
+    with st.container(key="decoder-runs"):
+        st.text(str(st.session_state["runs"]))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,184 @@
+"""Browser-test fixtures: a real Streamlit server per script and Debian's Chromium driven by Playwright.
+
+    def test_x(streamlit_app, page, e2e):
+        app = streamlit_app("explorer/app.py")            # started once per session, stopped at the end
+        e2e.open_app(page, app.url("some_page", k="v"))   # goes there and waits for the run to finish
+
+The helpers (`open_app`, `wait_for_app`, `drag_slider`, `decoder_stats`, `streamlit_server`)
+are plain functions, reached in tests through the `e2e` fixture: two conftest.py files
+cannot both be imported as `conftest`. Scripts (bench/) load this file by path.
+"""
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from types import SimpleNamespace
+from urllib.parse import urlencode
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+APP_DONE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "e2e: drives Chromium against a running Streamlit server")
+
+
+@dataclass
+class StreamlitServer:
+    script: Path
+    port: int
+    process: subprocess.Popen
+    log: Path
+
+    def url(self, path: str = "", **query) -> str:
+        """http://localhost:PORT/path?query: a page of the running app."""
+        return f"http://localhost:{self.port}/{path.lstrip('/')}" + (f"?{urlencode(query)}" if query else "")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def streamlit_server(script: str | Path, *args: str, timeout: float = 90) -> Iterator[StreamlitServer]:
+    """Run `streamlit run script` from the repository root until the block ends."""
+    script, port = REPO / script, free_port()
+    log = Path(tempfile.mkstemp(prefix="streamlit-", suffix=".log")[1])
+    cmd = [sys.executable, "-m", "streamlit", "run", str(script), "--server.headless", "true",
+           "--server.port", str(port), "--browser.gatherUsageStats", "false",
+           "--server.enableStaticServing", "true",
+           "--server.fileWatcherType", "none", *args]  # generated files must not trigger reruns
+    path = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
+    env = {**os.environ, "PYTHONPATH": path}
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
+    server = StreamlitServer(script, port, proc, log)
+    try:
+        _wait_healthy(server, timeout)
+        yield server
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def _wait_healthy(server: StreamlitServer, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            tail = server.log.read_text()[-3000:]
+            raise RuntimeError(f"streamlit exited with {server.process.returncode}:\n{tail}")
+        try:
+            with urllib.request.urlopen(server.url("_stcore/health"), timeout=2) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"streamlit not healthy after {timeout}s:\n{server.log.read_text()[-3000:]}")
+
+
+@pytest.fixture(scope="session")
+def streamlit_app():
+    """Factory: streamlit_app(script, *args) -> StreamlitServer, one server per (script, args) per session."""
+    servers: dict[tuple, StreamlitServer] = {}
+    contexts = []
+
+    def get(script: str | Path, *args: str) -> StreamlitServer:
+        if (str(script), args) not in servers:
+            ctx = streamlit_server(script, *args)
+            servers[str(script), args] = ctx.__enter__()
+            contexts.append(ctx)
+        return servers[str(script), args]
+
+    yield get
+    for ctx in reversed(contexts):
+        ctx.__exit__(None, None, None)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} missing: `make chromium` installs Debian's chromium")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="session")
+def e2e():
+    """This module's helpers: e2e.open_app, e2e.wait_for_app, e2e.decoder_stats, e2e.drag_slider."""
+    return SimpleNamespace(REPO=REPO, open_app=open_app, wait_for_app=wait_for_app,
+                           decoder_stats=decoder_stats, drag_slider=drag_slider,
+                           streamlit_server=streamlit_server)
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh browser context (no shared session or storage) and page per test."""
+    context = browser.new_context(viewport={"width": 1200, "height": 900})
+    context.set_default_timeout(30_000)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def wait_for_app(page, timeout: float = 60_000) -> None:
+    """Wait until the script run has finished (the attribute is "initial" before the first run)."""
+    page.wait_for_selector(APP_DONE, timeout=timeout)
+
+
+def open_app(page, url: str, timeout: float = 60_000) -> None:
+    page.goto(url)
+    wait_for_app(page, timeout)
+
+
+def decoder_stats(page, root: str = '[data-testid="latent-decoder"]') -> dict:
+    """Images drawn so far and the mean decode+draw time (ms) over the last 60, from the canvas hooks."""
+    canvas = page.locator(f"{root} canvas")
+    return {"frames": int(canvas.get_attribute("data-frames") or 0),
+            "decode_ms": float(canvas.get_attribute("data-decode-ms") or "nan")}
+
+
+def drag_slider(page, slider, fraction: float = 0.8, steps: int = 40, pause_ms: float = 16,
+                root: str = '[data-testid="latent-decoder"]') -> dict:
+    """Drag a range input's thumb from its current value across `fraction` of its width, like a hand.
+
+    Returns frames drawn and wall time during the drag, read before the mouse is released.
+    """
+    box = slider.bounding_box()
+    lo, hi, value = (float(slider.evaluate(f"e => e.{a}")) for a in ("min", "max", "value"))
+    thumb = 8  # Chromium's thumb is ~16 px wide: its centre runs from left+8 to right-8
+    x0 = box["x"] + thumb + (value - lo) / (hi - lo) * (box["width"] - 2 * thumb)
+    y = box["y"] + box["height"] / 2
+    direction = -1 if x0 > box["x"] + box["width"] / 2 else 1
+    page.mouse.move(x0, y)
+    page.mouse.down()
+    before, t0 = decoder_stats(page, root), time.perf_counter()
+    for i in range(1, steps + 1):
+        page.mouse.move(x0 + direction * fraction * (box["width"] - 2 * thumb) * i / steps, y)
+        page.wait_for_timeout(pause_ms)
+    during, seconds = decoder_stats(page, root), time.perf_counter() - t0
+    page.mouse.up()
+    frames = during["frames"] - before["frames"]
+    return {"frames": frames, "seconds": seconds, "fps": frames / seconds, "decode_ms": during["decode_ms"]}

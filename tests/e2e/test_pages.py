@@ -1,0 +1,110 @@
+"""The explorer's pages in Chromium: they load cleanly, a click on the map selects an image, a box selects
+a group, a link reopens the view, and the interpolation GIF downloads with one frame per step."""
+
+import io
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+from PIL import Image
+from playwright.sync_api import expect
+
+REPO = Path(__file__).resolve().parents[2]
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(not (REPO / "checkpoints/digits-2d/model.safetensors").exists(),
+                       reason="checkpoints/digits-2d is missing (make checkpoints)"),
+]
+EXCEPTION = '[data-testid="stException"]'
+MAP = '.st-key-explore_map .js-plotly-plot'
+# Screen position of trace 0's k-th marker: plotly's axis maps (l2p) plus the axes' offsets in the div.
+POINT_JS = """(gd, k) => {
+  const L = gd._fullLayout, t = gd._fullData[0], r = gd.getBoundingClientRect();
+  return {x: r.left + L.xaxis._offset + L.xaxis.l2p(t.x[k]), y: r.top + L.yaxis._offset + L.yaxis.l2p(t.y[k]),
+          index: t.customdata[k]};
+}"""
+# The middle of the plot area, where the map's points are dense: [x0, y0, x1, y1] in screen pixels.
+MIDDLE_JS = """(gd) => {
+  const L = gd._fullLayout, r = gd.getBoundingClientRect(), x = L.xaxis, y = L.yaxis;
+  return [r.left + x._offset + 0.3 * x._length, r.top + y._offset + 0.3 * y._length,
+          r.left + x._offset + 0.7 * x._length, r.top + y._offset + 0.7 * y._length];
+}"""
+IMAGES_LOADED_JS = """(sel) => { const imgs = [...document.querySelectorAll(sel + " img")];
+  return imgs.length > 0 && imgs.every(i => i.complete && i.naturalWidth >= 64); }"""
+
+
+@pytest.fixture(scope="module")
+def app(streamlit_app):
+    return streamlit_app("explorer/app.py")
+
+
+@pytest.fixture
+def open_app(e2e):
+    return e2e.open_app
+
+
+def query(page) -> dict:
+    return {k: v[0] for k, v in parse_qs(urlparse(page.url).query).items()}
+
+
+@pytest.mark.parametrize("path, title", [("interpolate", "Interpolate"), ("generate", "Generate"),
+                                         ("", "Explore")])
+def test_page_loads_without_exceptions(app, page, open_app, path, title):
+    # Subpages first: a fresh server's first request for one must still run through app.py.
+    open_app(page, app.url(path))
+    expect(page.locator("h1").first).to_contain_text(title)
+    expect(page.locator('[data-testid="stSidebar"]')).to_contain_text("Latent dim")
+    assert page.locator(EXCEPTION).count() == 0
+    assert page.locator('[data-testid="stAlertContentError"]').count() == 0
+    assert query(page)["ckpt"] == "digits-2d"
+
+
+def test_click_on_map_shows_the_reconstruction(app, page, open_app):
+    open_app(page, app.url())
+    gd = page.locator(MAP)
+    gd.scroll_into_view_if_needed()
+    point = gd.evaluate(POINT_JS, 3)
+    page.mouse.move(point["x"] - 4, point["y"])
+    page.mouse.move(point["x"], point["y"], steps=4)  # plotly picks the clicked point on hover
+    page.mouse.click(point["x"], point["y"])
+    selected = page.locator(".st-key-selected")
+    expect(selected).to_contain_text(f"Test image #{point['index']}", timeout=30_000)
+    expect(selected.locator("img")).to_have_count(2)  # the original and its reconstruction
+    page.wait_for_function(IMAGES_LOADED_JS, arg=".st-key-selected")  # loaded and upscaled, not 8 px
+    assert query(page)["i"] == str(point["index"])
+    assert page.locator(EXCEPTION).count() == 0
+
+
+def test_box_select_shows_the_group(app, page, open_app):
+    open_app(page, app.url())
+    gd = page.locator(MAP)
+    gd.scroll_into_view_if_needed()
+    x0, y0, x1, y1 = gd.evaluate(MIDDLE_JS)
+    gd.hover()
+    page.locator('.st-key-explore_map .modebar-btn[data-title="Box Select"]').click()
+    page.wait_for_function(f"() => document.querySelector('{MAP}')._fullLayout.dragmode === 'select'")
+    page.mouse.move(x0, y0)
+    page.mouse.down()
+    page.mouse.move(x1, y1, steps=10)
+    page.mouse.up()
+    expect(page.get_by_text("Selected group:")).to_be_visible(timeout=30_000)
+    page.wait_for_function(IMAGES_LOADED_JS, arg=".st-key-explore_group")
+    assert page.locator(EXCEPTION).count() == 0
+
+
+def test_link_reopens_the_selection(app, page, open_app):
+    open_app(page, app.url(ckpt="digits-2d", i=7))
+    expect(page.locator(".st-key-selected")).to_contain_text("Test image #7")
+    expect(page.locator(".st-key-selected img")).to_have_count(2)
+
+
+def test_interpolation_gif_downloads_with_one_frame_per_step(app, page, open_app):
+    steps = 7
+    open_app(page, app.url("interpolate", a=3, b=11, n=steps, m="slerp"))
+    with page.expect_download() as info:
+        page.locator(".st-key-interp_gif button").click()
+    download = info.value
+    assert download.suggested_filename == "digits-2d-slerp-3-11.gif"
+    with open(download.path(), "rb") as f, Image.open(io.BytesIO(f.read())) as gif:
+        assert gif.format == "GIF" and gif.n_frames == steps
+    assert page.locator(EXCEPTION).count() == 0

@@ -1,0 +1,88 @@
+"""Pixels for people: uint8 conversion, crisp nearest-neighbour upscaling, animated GIFs, and
+norms along a latent path (why slerp exists).
+
+Images come in as float32 (N, C, H, W) in [0, 1], as decode_batch returns them.
+"""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+
+from .latent import images_to_grid
+
+
+def to_uint8(images: np.ndarray) -> np.ndarray:
+    """Images (N, C, H, W) or (C, H, W) in [0, 1] -> uint8 (N, H, W) for C == 1, (N, H, W, 3) for C == 3."""
+    x = np.asarray(images, np.float32)
+    if x.ndim == 3:
+        x = x[None]
+    if x.ndim != 4 or x.shape[1] not in (1, 3):
+        raise ValueError(f"images must be (N, 1 or 3, H, W), got shape {x.shape}")
+    x = np.round(np.clip(x, 0.0, 1.0) * 255).astype(np.uint8)
+    return x[:, 0] if x.shape[1] == 1 else x.transpose(0, 2, 3, 1)
+
+
+def scale_for(side: int, target: int = 112) -> int:
+    """The whole-number zoom that brings an image side closest to `target` pixels (at least 1)."""
+    return max(1, round(target / max(1, side)))
+
+
+def upscale(image: np.ndarray, factor: int) -> np.ndarray:
+    """Nearest-neighbour zoom of uint8 (H, W) or (H, W, 3) by a whole factor: pixels stay sharp squares."""
+    factor = int(factor)
+    if factor < 1:
+        raise ValueError(f"factor must be a positive integer, got {factor}")
+    return np.repeat(np.repeat(np.asarray(image), factor, axis=0), factor, axis=1)
+
+
+def crisp(image: np.ndarray, target: int = 112) -> np.ndarray:
+    """One image (C, H, W) in [0, 1] -> uint8 upscaled to about `target` pixels high, nearest neighbour."""
+    return upscale(to_uint8(image)[0], scale_for(np.shape(image)[-2], target))
+
+
+def crisp_grid(images: np.ndarray, ncols: int, tile: int = 56, pad: int = 2) -> np.ndarray:
+    """Images (N, C, H, W) in [0, 1] tiled ncols wide (see latent.images_to_grid), each upscaled to about
+    `tile` pixels with nearest neighbour, `pad` white pixels apart -> uint8 (H', W'[, 3])."""
+    f = scale_for(np.shape(images)[-2], tile)
+    return images_to_grid(np.repeat(np.repeat(images, f, axis=2), f, axis=3), ncols, pad=pad)
+
+
+def gif_bytes(images: np.ndarray, scale: int = 1, duration_ms: int = 120, progress: bool = True) -> bytes:
+    """An animated GIF (one frame per image, looping forever) of images (N, C, H, W) in [0, 1].
+
+    With `progress` a thin bar along the bottom grows with the frame number: it shows where on the
+    path a frame lies, and keeps two identical decodes as two frames (Pillow merges equal neighbours).
+    """
+    from PIL import Image
+
+    frames = [upscale(f, scale) for f in to_uint8(images)]
+    if progress:
+        frames = [_with_progress(f, i, len(frames)) for i, f in enumerate(frames)]
+    mode = "L" if frames[0].ndim == 2 else "RGB"
+    pil = [Image.fromarray(f, mode) for f in frames]
+    if mode == "RGB":  # GIF holds 256 colours: one palette fitted to all frames, shared by each
+        palette = Image.fromarray(np.concatenate(frames, axis=0), "RGB").quantize(256)
+        pil = [im.quantize(palette=palette) for im in pil]
+    buf = io.BytesIO()
+    pil[0].save(buf, format="GIF", save_all=True, append_images=pil[1:], duration=int(duration_ms), loop=0)
+    return buf.getvalue()
+
+
+def _with_progress(frame: np.ndarray, i: int, n: int) -> np.ndarray:
+    """The frame with a bar (height ~ 1/32 of the image, at least 2 px) filled to (i + 1) / n of its width."""
+    h, w = frame.shape[:2]
+    bar = np.zeros((max(2, h // 32), w) + frame.shape[2:], np.uint8)
+    bar[:, : max(1, round(w * (i + 1) / n))] = 255
+    return np.concatenate([frame, bar], axis=0)
+
+
+def path_norms(z: np.ndarray) -> np.ndarray:
+    """Euclidean norms ||z|| along a path z (N, D) -> (N,) float32."""
+    return np.linalg.norm(np.asarray(z, np.float64).reshape(len(z), -1), axis=1).astype(np.float32)
+
+
+def typical_norm(latent_dim: int) -> float:
+    """sqrt(d): the norm near which almost all of N(0, I_d)'s mass lies for large d (the "typical shell")."""
+    return float(np.sqrt(latent_dim))
