@@ -31,6 +31,7 @@ from vae_core.models import VAE
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_CHECKPOINT = "digits-2d"
 PROJECTIONS = {"identity": "Identity", "pca": "PCA", "umap": "UMAP"}
+GRID_STEPS = 48  # resolution of the invisible click grid behind the map
 PERSISTENT = ("explore_method", "explore_color", "interp_a", "interp_b", "interp_method", "interp_steps",
               "gen_temperature", "gen_seed", "gen_grid", "gen_span", "gen_steps", "gen_base")
 
@@ -248,8 +249,13 @@ def axis_titles(ctx: Context, method: str, proj) -> tuple[str, str]:
 
 def latent_map(ctx: Context, points: np.ndarray, titles: tuple[str, str], color: str = "label",
                equal_axes: bool = True, height: int = 520) -> go.Figure:
-    """Scattergl of the test set; customdata carries each point's dataset index, hover shows it."""
+    """Scattergl of the test set; customdata carries each point's dataset index, hover shows it.
+
+    Trace 0 is an invisible grid over the map: a click between the dots selects a grid point, which
+    `clicked_spot` turns into coordinates for the inverse map (plotly reports clicks on markers only).
+    """
     fig = go.Figure()
+    fig.add_trace(_click_grid(points))
     idx = np.arange(len(points))
     hover = "#%{customdata} · label %{meta}<extra></extra>"
     if color == "label" and ctx.labels is not None:
@@ -273,6 +279,23 @@ def latent_map(ctx: Context, points: np.ndarray, titles: tuple[str, str], color:
     if equal_axes:
         fig.update_yaxes(scaleanchor="x", scaleratio=1)
     return fig
+
+
+def _click_grid(points: np.ndarray, n: int = GRID_STEPS) -> go.Scattergl:
+    lo, hi = points.min(0), points.max(0)
+    pad = (hi - lo) * 0.08 + 1e-6
+    gx, gy = np.meshgrid(np.linspace(lo[0] - pad[0], hi[0] + pad[0], n), np.linspace(lo[1] - pad[1], hi[1] + pad[1], n))
+    return go.Scattergl(x=gx.ravel(), y=gy.ravel(), mode="markers", showlegend=False, name="empty space",
+                        hovertemplate="click to decode this spot<extra></extra>",
+                        marker=dict(size=10, color="rgba(0,0,0,0)"))
+
+
+def clicked_spot(event) -> tuple[float, float] | None:
+    """The map coordinates of a click on empty space (a lone point of the click grid), else None."""
+    points = (event or {}).get("selection", {}).get("points", [])
+    if len(points) == 1 and points[0].get("curve_number") == 0 and points[0].get("customdata") is None:
+        return float(points[0]["x"]), float(points[0]["y"])
+    return None
 
 
 def add_marker(fig: go.Figure, xy, name: str, symbol: str = "x", color: str = "black", size: int = 16):

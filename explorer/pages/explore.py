@@ -9,17 +9,21 @@ from vae_core.images import crisp, crisp_grid
 shared.run_through_app()
 st.title("Explore the latent space")
 st.caption("Each dot is one test image, placed at the mean μ of its encoding q(z|x). Nearby dots decode "
-           "to similar images. Click a dot to see its reconstruction; to pick a group, choose the box or "
-           "lasso tool above the map and drag.")
+           "to similar images. Click a dot to see its reconstruction, or click between the dots to decode "
+           "that spot; to pick a group, choose the box or lasso tool above the map and drag.")
 ctx = shared.current()
 if ctx is None:
     st.stop()
 
 # The map's selection from the last interaction, read before drawing so the decoder and marker follow it.
-picked = shared.selected_indices(st.session_state.get("explore_map"))
-if picked != st.session_state.get("_explore_picked"):
-    st.session_state["_explore_picked"] = picked
-    if len(picked) == 1:
+event = st.session_state.get("explore_map")
+picked, spot = shared.selected_indices(event), shared.clicked_spot(event)
+if (picked, spot) != st.session_state.get("_explore_picked"):
+    st.session_state["_explore_picked"] = (picked, spot)
+    if spot is not None:  # a click between the dots: decode the z under the cursor via the inverse map
+        _, proj = shared.projection(ctx, st.session_state.get("explore_method", "identity"))
+        st.session_state.update(z=proj.inverse_transform(np.array([spot]))[0].tolist())
+    elif len(picked) == 1:
         st.session_state.update(selected=picked[0], z=ctx.mu[picked[0]].tolist(), group=[])
     else:
         st.session_state["group"] = picked

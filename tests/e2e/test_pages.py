@@ -17,11 +17,12 @@ pytestmark = [
 ]
 EXCEPTION = '[data-testid="stException"]'
 MAP = '.st-key-explore_map .js-plotly-plot'
-# Screen position of trace 0's k-th marker: plotly's axis maps (l2p) plus the axes' offsets in the div.
-POINT_JS = """(gd, k) => {
-  const L = gd._fullLayout, t = gd._fullData[0], r = gd.getBoundingClientRect();
+# Screen position of a trace's k-th marker: plotly's axis maps (l2p) plus the axes' offsets in the div.
+# Trace 0 is the invisible click grid; trace 1 holds the first label's test images.
+POINT_JS = """([gd, k, trace]) => {
+  const L = gd._fullLayout, t = gd._fullData[trace], r = gd.getBoundingClientRect();
   return {x: r.left + L.xaxis._offset + L.xaxis.l2p(t.x[k]), y: r.top + L.yaxis._offset + L.yaxis.l2p(t.y[k]),
-          index: t.customdata[k]};
+          index: t.customdata ? t.customdata[k] : null, mapX: t.x[k], mapY: t.y[k]};
 }"""
 # The middle of the plot area, where the map's points are dense: [x0, y0, x1, y1] in screen pixels.
 MIDDLE_JS = """(gd) => {
@@ -63,7 +64,7 @@ def test_click_on_map_shows_the_reconstruction(app, page, open_app):
     open_app(page, app.url())
     gd = page.locator(MAP)
     gd.scroll_into_view_if_needed()
-    point = gd.evaluate(POINT_JS, 3)
+    point = page.evaluate(POINT_JS, [gd.element_handle(), 3, 1])
     page.mouse.move(point["x"] - 4, point["y"])
     page.mouse.move(point["x"], point["y"], steps=4)  # plotly picks the clicked point on hover
     page.mouse.click(point["x"], point["y"])
@@ -72,6 +73,22 @@ def test_click_on_map_shows_the_reconstruction(app, page, open_app):
     expect(selected.locator("img")).to_have_count(2)  # the original and its reconstruction
     page.wait_for_function(IMAGES_LOADED_JS, arg=".st-key-selected")  # loaded and upscaled, not 8 px
     assert query(page)["i"] == str(point["index"])
+    assert page.locator(EXCEPTION).count() == 0
+
+
+def test_click_on_empty_space_decodes_the_spot_under_the_cursor(app, page, open_app):
+    open_app(page, app.url())
+    gd = page.locator(MAP)
+    gd.scroll_into_view_if_needed()
+    corner = page.evaluate(POINT_JS, [gd.element_handle(), 0, 0])  # the grid's corner: no test image there
+    page.mouse.move(corner["x"] + 6, corner["y"] - 6)
+    page.mouse.move(corner["x"], corner["y"], steps=4)
+    page.mouse.click(corner["x"], corner["y"])
+    # A 2-D latent under the identity map: the inverse of the spot is the spot itself.
+    page.wait_for_function("""([x, y]) => { const z = new URL(location.href).searchParams.get("z");
+        if (!z) return false; const [a, b] = z.split(",").map(Number);
+        return Math.abs(a - x) < 1e-3 && Math.abs(b - y) < 1e-3; }""", arg=[corner["mapX"], corner["mapY"]],
+                           timeout=30_000)
     assert page.locator(EXCEPTION).count() == 0
 
 
