@@ -23,7 +23,6 @@ from plotly.colors import qualitative
 
 from vae_core import checkpoint as ck
 from vae_core.data import DataError, load_dataset
-from vae_core.images import crisp
 from vae_core.latent import decode_batch, encode_dataset, project_latents
 from vae_core.metrics import kl_per_dimension
 from vae_core.models import VAE
@@ -317,25 +316,19 @@ def selected_indices(event) -> list[int]:
 
 
 def decoder_panel(ctx: Context, z: np.ndarray, key: str, max_dims: int = 8) -> np.ndarray:
-    """Sliders over z (the max_dims most informative dims if there are more) and the decoded image.
+    """Sliders over z and its image, decoded in the browser while a slider is dragged; returns the new z (D,).
 
-    Uses the in-browser decoder component when it is there (the image follows the drag), else
-    Streamlit sliders that decode on the server when released. Returns the new z (D,).
+    With more than max_dims dimensions the sliders show the most informative ones (by KL), and a picker
+    (session key "decoder_dims") chooses others.
     """
-    dims = list(range(ctx.latent_dim)) if ctx.latent_dim <= max_dims else ctx.dims_by_kl(max_dims)
-    try:
-        from explorer.components.latent_decoder import latent_decoder
-    except ImportError:
-        latent_decoder = None
-    if latent_decoder is not None:
-        z = latent_decoder(ctx.model, [float(v) for v in z], dims, key=key, size=168)
-        return np.asarray(z, np.float32)
-    z = np.asarray(z, np.float32).copy()
-    left, right = st.columns([3, 2])
-    with left:
-        for d in dims:
-            # The selection is part of the key, so a new selection starts the sliders at its z.
-            z[d] = st.slider(f"z{d}", -4.0, 4.0, float(np.clip(z[d], -4, 4)), 0.05,
-                             key=f"{key}_{d}_{ctx.name}_{st.session_state.get('selected')}")
-    right.image(crisp(ctx.decode(z[None])[0], 168), caption="decoded")
-    return z
+    from explorer.components.latent_decoder import latent_decoder
+
+    dims = list(range(ctx.latent_dim))
+    if ctx.latent_dim > max_dims:
+        chosen = [d for d in st.session_state.get("decoder_dims") or [] if d < ctx.latent_dim]
+        st.session_state["decoder_dims"] = chosen or ctx.dims_by_kl(max_dims)
+        dims = st.multiselect("Dimensions on the sliders", dims, key="decoder_dims", max_selections=16,
+                              format_func=lambda d: f"z{d}", help="Preset: the dimensions with the most KL.")
+        dims = sorted(dims) or ctx.dims_by_kl(max_dims)
+    z = latent_decoder(ctx.model, [float(v) for v in z], dims, key=key, size=168)
+    return np.asarray(z, np.float32)

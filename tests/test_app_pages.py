@@ -1,7 +1,6 @@
 """Page logic through streamlit.testing.v1.AppTest (no browser: plotly charts and components are not seen)."""
 
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
@@ -120,15 +119,14 @@ def test_interpolate_random_pair_and_generate_controls():
     assert at.number_input(key="interp_a").value == a and at.radio(key="interp_method").value == "lerp"
 
 
-def test_explore_falls_back_to_server_sliders_without_the_component(monkeypatch):
-    monkeypatch.setitem(sys.modules, "explorer.components.latent_decoder", None)  # import now fails
+def test_explore_sample_from_prior_and_reset_to_the_selected_point():
     at = run({"i": "2"})
     assert not at.exception and not at.error
-    sliders = [s for s in at.slider if s.key and s.key.startswith("explore_decoder_")]
-    assert [s.label for s in sliders] == ["z0", "z1"]
-    sliders[0].set_value(1.5).run()
-    assert not at.exception
-    assert float(at.query_params["z"].split(",")[0]) == 1.5
+    selected_z = at.query_params["z"]
+    at.button(key="explore_sample").click().run()
+    assert not at.exception and at.query_params["z"] != selected_z
+    at.button(key="explore_reset").click().run()
+    assert not at.exception and at.query_params["z"] == selected_z
 
 
 def test_no_checkpoints_at_all_is_explained_not_a_crash(tmp_path, monkeypatch):

@@ -52,6 +52,13 @@ with side_col:
 
     st.subheader("Decoder")
     st.caption("Move z by hand: the decoder turns any point of the latent space into an image.")
+    reset_col, sample_col = st.columns(2)
+    reset_col.button("Reset to selected point", disabled=selected is None, key="explore_reset", width="stretch",
+                     on_click=lambda: st.session_state.update(z=ctx.mu[selected].tolist()))
+    sample_col.button("Sample from prior", key="explore_sample", width="stretch",
+                      help="z ~ N(0, I): what the decoder makes of a random point of the prior",
+                      on_click=lambda: st.session_state.update(
+                          z=np.random.default_rng().standard_normal(ctx.latent_dim).tolist()))
     z = shared.decoder_panel(ctx, ctx.z_or_default(), key="explore_decoder")
     st.session_state["z"] = z.tolist()
     shared.set_query(i=selected, z=z.tolist())

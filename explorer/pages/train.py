@@ -1,0 +1,167 @@
+"""Train: settings, Start/Stop, live progress, loss curves and the latent map while it learns.
+
+The run lives in a vae_core.jobs.TrainingJob (a background thread, one per browser session); this
+page only reads its snapshot, polling with a fragment while a job is active.
+"""
+
+import re
+import uuid
+
+import plotly.graph_objects as go
+import streamlit as st
+from plotly.colors import qualitative
+
+from explorer import shared
+from vae_core import jobs
+from vae_core.config import TrainConfig
+
+SOURCES = {"digits": "Digits 8×8", "shapes": "Shapes 32×32", "npz": "Upload .npz", "idx": "IDX folder"}
+LRS = [1e-4, 3e-4, 1e-3, 3e-3, 1e-2]
+SETTINGS = {"train_source": "digits", "train_idx": "", "train_arch": "mlp", "train_latent": 2,
+            "train_beta": 1.0, "train_warmup": 0, "train_epochs": 20, "train_lr": 1e-3, "train_batch": 128,
+            "train_seed": 0, "train_overwrite": False}
+CURVES = [("test_neg_elbo", "−ELBO", "#1f3b73", "solid"), ("test_recon", "recon", "#4c9be8", "solid"),
+          ("test_kl", "KL", "#e8743b", "solid"), ("train_loss", "train loss", "#999999", "dot")]
+FONT = dict(size=15)
+registry, root = jobs.default_registry(), shared.checkpoints_root()
+session = st.session_state.setdefault("train_session", uuid.uuid4().hex)  # opaque, one per browser session
+saved = st.session_state.setdefault("train_saved", dict(SETTINGS, train_name=jobs.free_name("my-vae", root)))
+if st.session_state.pop("train_renew_name", False):  # the last run took this name: offer a fresh one
+    saved["train_name"] = jobs.free_name(re.sub(r"-\d+$", "", saved["train_name"]) or "my-vae", root)
+    st.session_state["train_name"] = saved["train_name"]
+for key, value in saved.items():  # widgets forget their values on other pages; this keeps them
+    st.session_state.setdefault(key, value)
+job = registry.get(session)
+
+st.title("Train a VAE")
+st.caption("Training minimises −ELBO = reconstruction + β·KL. Watch the loss fall and the latent map "
+           "organise itself, then open the new checkpoint on any page.")
+left, right = st.columns([1, 2.3], gap="large")
+
+with left.container(border=True):
+    source = st.segmented_control("Dataset", list(SOURCES), format_func=SOURCES.get, key="train_source")
+    spec, data_error = source, None
+    if source == "npz":
+        upload = st.file_uploader("Arrays x (N,H,W[,C]) uint8 or floats in [0,1], optional y", type="npz")
+        if upload is not None:
+            spec = f"npz:{jobs.save_upload(upload.getvalue())}"
+            try:
+                st.caption(jobs.describe_data(spec))
+            except jobs.BAD_SETTINGS as exc:
+                data_error = str(exc)
+                st.error(data_error)
+    elif source == "idx":
+        folder = st.text_input("Folder with train-images-idx3-ubyte etc.", key="train_idx")
+        spec = f"idx:{folder.strip()}" if folder.strip() else None
+    arch = st.segmented_control("Architecture", ["mlp", "conv"], key="train_arch")
+    c1, c2 = st.columns(2)
+    latent = c1.number_input("Latent size", 1, 64, key="train_latent")
+    beta = c2.number_input("β (KL weight)", 0.0, 100.0, step=0.5, key="train_beta")
+    epochs = c1.number_input("Epochs", 1, 1000, key="train_epochs")
+    warmup = c2.number_input("KL warm-up epochs", 0, 1000, key="train_warmup")
+    lr = c1.select_slider("Learning rate", LRS, format_func="{:g}".format, key="train_lr")
+    batch = c2.select_slider("Batch size", [16, 32, 64, 128, 256, 512], key="train_batch")
+    seed = c1.number_input("Seed", 0, 2**31 - 1, key="train_seed")
+    name = st.text_input("Save as checkpoint", key="train_name", max_chars=64)
+    overwrite = st.checkbox("overwrite", key="train_overwrite", help="Replace a checkpoint with this name.")
+    saved.update({key: st.session_state[key] for key in saved})
+    if st.button("Start training", type="primary", width="stretch", disabled=bool(job and job.active)):
+        try:
+            if not spec or not source or not arch or data_error:
+                raise jobs.JobError(data_error or "choose a dataset (upload a file or give a folder) and an "
+                                    "architecture first")
+            config = TrainConfig(data=spec, epochs=int(epochs), batch_size=int(batch), lr=lr, beta=beta,
+                                 warmup_epochs=warmup, seed=int(seed))
+            job = registry.start(session, jobs.TrainingJob(name.strip(), config, int(latent), {"arch": arch},
+                                                           overwrite, root))
+        except jobs.BAD_SETTINGS as exc:
+            st.error(str(exc))
+
+
+def curves(history) -> go.Figure:
+    epochs = [row["epoch"] for row in history]
+    fig = go.Figure()
+    for key, label, color, dash in CURVES:
+        fig.add_scatter(x=epochs, y=[row[key] for row in history], name=label, mode="lines+markers",
+                        line=dict(dash=dash, width=3, color=color))
+    fig.update_layout(title="Loss (nats / image)", xaxis_title="epoch", height=440, font=FONT,
+                      margin=dict(l=10, r=10, t=50, b=10), legend=dict(orientation="h", y=-0.25))
+    return fig
+
+
+def latent_map(snap: jobs.JobSnapshot) -> go.Figure:
+    fig, pts, labels, names = go.Figure(), snap.map_points, snap.map_labels, snap.class_names
+    groups = [(None, slice(None))] if labels is None else [(y, labels == y) for y in sorted(set(labels))]
+    for k, (y, mask) in enumerate(groups):
+        label = "test images" if y is None else (names[y] if names and y < len(names) else str(y))
+        fig.add_trace(go.Scattergl(x=pts[mask, 0], y=pts[mask, 1], mode="markers", name=label, marker=dict(
+            size=6, opacity=0.8, color=qualitative.T10[k % 10] if y is not None else "#4C78A8")))
+    when = "untrained" if snap.map_epoch == 0 else f"epoch {snap.map_epoch}"
+    fig.update_layout(title=f"Latent map ({when})", height=440, font=FONT, uirevision=snap.name,
+                      xaxis_title=snap.map_axes[0], yaxis_title=snap.map_axes[1],
+                      margin=dict(l=10, r=10, t=50, b=10), legend=dict(title=None, itemsizing="constant"))
+    return fig
+
+
+def open_checkpoint(name: str) -> None:
+    st.session_state["checkpoint"] = name  # the app shell's picker key; runs before the picker is drawn
+    shared.reset_selection()
+    shared.set_query(ckpt=name)
+
+
+@st.fragment(run_every=0.5 if job and job.active else None)
+def live(job: jobs.TrainingJob | None, polling: bool) -> None:
+    if job is None:
+        st.info("Pick the settings on the left and press **Start training**. Training runs in the "
+                "background: you may switch pages meanwhile.")
+        return
+    snap = job.snapshot()
+    if polling and not snap.active:
+        st.session_state["train_renew_name"] = snap.checkpoint is not None
+        st.rerun()  # the whole page: stop polling, refresh the sidebar picker
+    if snap.status == "queued":
+        step = "loading the data…"
+    elif snap.status == "running":
+        loss = f" · batch loss {snap.loss:.2f}" if snap.loss is not None else ""
+        step = f"epoch {snap.epoch + 1} of {snap.epochs} · batch {snap.batch}/{snap.n_batches}{loss}"
+    else:
+        step = f"{snap.epoch} of {snap.epochs} epochs in {snap.seconds:.0f} s"
+    st.progress(snap.progress, text=f"**{snap.name}** · {snap.status} · {step}")
+    if snap.active and st.button("Stop", icon=":material/stop:", key="train_stop"):
+        job.stop()
+        st.toast("Stopping after the current batch…")
+    history = snap.history
+    if history:
+        with st.container(key="train-metrics", horizontal=True):
+            st.metric("−ELBO, epoch 1", f"{history[0]['test_neg_elbo']:.2f}")
+            first, last = history[0]["test_neg_elbo"], history[-1]["test_neg_elbo"]
+            st.metric(f"−ELBO, epoch {len(history)}", f"{last:.2f}", f"{last - first:.2f}", "inverse")
+            st.metric("Reconstruction", f"{history[-1]['test_recon']:.2f}")
+            st.metric("KL", f"{history[-1]['test_kl']:.2f}")
+            st.metric("Images / s", f"{history[-1]['images_per_s']:,.0f}", help="training speed, last epoch")
+    c1, c2 = st.columns(2)
+    if history:
+        c1.plotly_chart(curves(history), key="train_curves", config={"displayModeBar": False})
+    else:
+        c1.info("Loss curves appear after the first epoch.")
+    if snap.map_points is not None:
+        c2.plotly_chart(latent_map(snap), key="train_map", config={"displayModeBar": False})
+    if snap.status == "finished":
+        st.success(f"Done: {snap.message}. Saved as checkpoint **{snap.checkpoint}**; it is in the sidebar "
+                   "picker on every page.")
+    elif snap.status in ("stopped", "diverged"):
+        saved_as = f" Checkpoint **{snap.checkpoint}** has the last full epoch." if snap.checkpoint else ""
+        (st.warning if snap.status == "diverged" else st.info)(snap.message + "." + saved_as)
+    elif snap.status == "failed":
+        st.error(f"Training failed: {snap.message}")
+    if not snap.active and snap.checkpoint:
+        if st.button(f"Open {snap.checkpoint} in Explore", icon=":material/map:", key="train_open",
+                     on_click=open_checkpoint, args=(snap.checkpoint,)):
+            st.switch_page("pages/explore.py")
+    if history:
+        with st.expander("History table"):
+            st.dataframe(history, hide_index=True)
+
+
+with right:
+    live(job, bool(job and job.active))
