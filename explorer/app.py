@@ -23,6 +23,22 @@ CSS = """<style>
 </style>"""
 
 
+# (file stem, title, icon). A page joins the menu once its file exists, so pages can land one at a time.
+PAGES = [
+    ("explore", "Explore", "scatter_plot"),
+    ("interpolate", "Interpolate", "swap_horiz"),
+    ("generate", "Generate", "auto_awesome"),
+    ("train", "Train", "model_training"),
+    ("inside", "Inside the VAE", "schema"),
+    ("beta_lab", "Beta lab", "tune"),
+    ("anomaly", "Anomaly detection", "troubleshoot"),
+    ("compression", "Compression", "compress"),
+    ("draw", "Draw", "draw"),
+    ("compare", "Compare", "compare"),
+    ("neighbours", "Neighbours & arithmetic", "hub"),
+]
+
+
 def checkpoint_sidebar(names: list[str]) -> None:
     """The checkpoint picker and what the picked checkpoint says about itself."""
     st.sidebar.markdown("## Latent Lab")
@@ -57,13 +73,8 @@ def main() -> None:
         if key in st.session_state:
             st.session_state[key] = st.session_state[key]
 
-    pages = [
-        st.Page(HERE / "pages" / "explore.py", title="Explore", icon=":material/scatter_plot:", default=True),
-        st.Page(HERE / "pages" / "interpolate.py", title="Interpolate", icon=":material/swap_horiz:"),
-        st.Page(HERE / "pages" / "generate.py", title="Generate", icon=":material/auto_awesome:"),
-    ]
-    if (HERE / "pages" / "train.py").exists():  # written separately; the app must not depend on it
-        pages.append(st.Page(HERE / "pages" / "train.py", title="Train", icon=":material/model_training:"))
+    pages = [st.Page(HERE / "pages" / f"{stem}.py", title=title, icon=f":material/{icon}:", default=stem == "explore")
+             for stem, title, icon in PAGES if (HERE / "pages" / f"{stem}.py").exists()]
     page = st.navigation(pages)
     checkpoint_sidebar(names)
     if error := st.session_state.pop("_url_error", None):
