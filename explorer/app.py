@@ -14,7 +14,7 @@ if str(HERE.parent) not in sys.path:  # `streamlit run` puts only explorer/ on t
 
 import streamlit as st  # noqa: E402
 
-from explorer import shared  # noqa: E402
+from explorer import lesson_bar, shared  # noqa: E402
 from vae_core import checkpoint as ck  # noqa: E402
 
 CSS = """<style>
@@ -73,10 +73,18 @@ def main() -> None:
         if key in st.session_state:
             st.session_state[key] = st.session_state[key]
 
-    pages = [st.Page(HERE / "pages" / f"{stem}.py", title=title, icon=f":material/{icon}:", default=stem == "explore")
-             for stem, title, icon in PAGES if (HERE / "pages" / f"{stem}.py").exists()]
-    page = st.navigation(pages)
-    checkpoint_sidebar(names)
+    lesson_bar.start_from_url()
+    pages = {stem: st.Page(HERE / "pages" / f"{stem}.py", title=title, icon=f":material/{icon}:",
+                           default=stem == "explore")
+             for stem, title, icon in PAGES if (HERE / "pages" / f"{stem}.py").exists()}
+    lesson = lesson_bar.active_lesson(set(pages))
+    page = st.navigation(list(pages.values()), position="hidden" if lesson else "sidebar")
+    if lesson:
+        st.session_state["checkpoint"] = st.session_state.get("checkpoint")  # its picker is hidden: keep it
+        lesson_bar.apply_pending_step(lesson, pages, page, names)
+        lesson_bar.render(lesson)
+    else:
+        checkpoint_sidebar(names)
     if error := st.session_state.pop("_url_error", None):
         st.error(f"Link problem: {error}")
     st.session_state["_app_frame"] = True  # pages check it: see shared.run_through_app
