@@ -1,0 +1,88 @@
+"""Compression: the rate term as a code length in bits, against raw pixels and PNG, with the reconstruction
+bought at that rate; and how beta moves a model along the rate-distortion trade."""
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from explorer import shared
+from vae_core import checkpoint as ck
+from vae_core import compression
+from vae_core.images import crisp_grid
+
+BARS = {"rate (bits)": ("VAE rate (lossy)", "#d62728"), "PNG pixel data (bits)": ("PNG pixel data", "#2ca02c"),
+        "PNG file (bits)": ("PNG file", "#98df8a"), "raw (bits)": ("raw 8-bit pixels", "#7f7f7f")}
+
+
+@st.cache_data(show_spinner="Measuring code lengths of the test set...", max_entries=8)
+def table(_model, _x, name: str, weights_sha: str) -> compression.CompressionTable:
+    return compression.compression_table(_model, _x)
+
+
+def first_of_each_label(ctx, k: int) -> list[int]:
+    if ctx.labels is None:
+        return list(range(min(k, len(ctx.x))))
+    return [int(np.flatnonzero(ctx.labels == y)[0]) for y in np.unique(ctx.labels)[:k]]
+
+
+shared.run_through_app()
+st.title("Compression")
+st.caption("The encoder says how precisely z must be known, q(z|x); the KL term of the ELBO is what sending z "
+           "at that precision costs: KL in nats ÷ ln 2 = bits per image (bits-back coding).")
+ctx = shared.current()
+if ctx is None:
+    st.stop()
+tab = table(ctx.model, ctx.x, ctx.name, ctx.sha)
+n = len(ctx.x)
+
+st.subheader("Bits per image")
+if any(i >= n for i in st.session_state.get("comp_images") or []) or not st.session_state.get("comp_images"):
+    st.session_state["comp_images"] = first_of_each_label(ctx, 5)
+chosen = st.multiselect("Test images", range(n), key="comp_images", max_selections=8,
+                        format_func=lambda i: f"#{i} ({ctx.label(i)})")
+if chosen:
+    originals, recons = (crisp_grid(a, ncols=len(chosen), tile=96) for a in (ctx.x[chosen], ctx.decode(ctx.mu[chosen])))
+    st.image(originals, width=originals.shape[1], caption=f"originals {', '.join(f'#{i}' for i in chosen)}: "
+             + ", ".join(f"{tab.png_bits[i]}" for i in chosen) + " bits as PNG files")
+    st.image(recons, width=recons.shape[1], caption="their reconstructions decode(μ): "
+             + ", ".join(f"{tab.rate_bits[i]:.1f}" for i in chosen) + " bits of rate")
+rows = {f"#{i} ({ctx.label(i)})": tab.row(i) for i in chosen} | {f"mean, {n} test images": tab.means()}
+distortion_help = "−log p(x | z = μ): what the reconstruction gets wrong, in the model's own units"
+st.dataframe(pd.DataFrame.from_dict(rows, orient="index").round(1),
+             column_config={"_index": st.column_config.TextColumn(width="medium"),
+                            "distortion (nats)": st.column_config.NumberColumn(help=distortion_help)})
+bars = go.Figure([go.Bar(x=list(rows), y=[r[c] for r in rows.values()], name=label, marker_color=colour)
+                  for c, (label, colour) in BARS.items()])
+bars.update_layout(barmode="group", height=340, yaxis=dict(type="log", dtick=1, title="bits per image (log scale)"),
+                   margin=dict(l=10, r=10, t=30, b=10), legend=dict(orientation="h", y=1.12))
+st.plotly_chart(bars, key="comp_bars", config={"displaylogo": False})
+mean = tab.means()
+st.caption(f"On average the VAE sends z in {mean['rate (bits)']:.1f} bits where the raw pixels take "
+           f"{tab.raw_bits} and PNG {mean['PNG pixel data (bits)']:.0f} (plus {tab.png_bits[0] - tab.png_data_bits[0]} "
+           "bits of file headers). Not a fair race: PNG returns every pixel exactly, the VAE only the "
+           "reconstruction; the distortion column is what its few bits leave out.")
+
+st.subheader("The effect of β")
+st.caption("The training loss is distortion + β × rate. A larger β makes bits dearer: fewer bits per image, "
+           "blurrier reconstructions. Each model trained with its own β is one point of the trade.")
+infos = []
+for name in ck.list_checkpoints(shared.checkpoints_root()):
+    try:
+        infos.append(ck.read_info(name, shared.checkpoints_root()))
+    except ck.CheckpointError:
+        continue  # a broken checkpoint is reported by the sidebar when picked
+spec, shape = ctx.info.train_config.data, ctx.model.config.input_shape
+points = compression.rate_distortion_points(infos, spec, shape)
+fig = go.Figure(go.Scatter(x=[p["rate (bits)"] for p in points], y=[p["distortion (nats)"] for p in points],
+                           mode="lines+markers+text", text=[f"β={p['beta']:g} · {p['checkpoint']}" for p in points],
+                           textposition="top right", marker=dict(size=11, color="#d62728")))
+fig.update_layout(height=320, margin=dict(l=10, r=10, t=30, b=10), xaxis_title="rate: mean KL (bits per image)",
+                  yaxis_title="distortion: mean recon (nats)")
+st.plotly_chart(fig, key="comp_beta", config={"displaylogo": False})
+if len({p["beta"] for p in points}) < 2:
+    st.info(f"Only β = {ctx.info.train_config.beta:g} is trained on `{spec}` at this size so far. Train the same "
+            "model with other β (a sweep on the Beta lab page, or `python -m vae_core train --data "
+            f"{spec} --beta 4 --out checkpoints/{spec.split(':')[0]}-beta4`) and each appears here as a point.")
+else:
+    st.dataframe(points, hide_index=True, key="comp_points")

@@ -1,0 +1,84 @@
+"""Code lengths: the rate in bits against torch's KL, raw and PNG sizes, the per-image table, and the
+rate-distortion points of checkpoints."""
+
+import math
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from vae_core import compression as cp
+from vae_core.checkpoint import CheckpointInfo
+from vae_core.config import ModelConfig, TrainConfig
+
+
+def test_rate_of_the_prior_is_zero_bits():
+    np.testing.assert_allclose(cp.rate_bits(np.zeros((3, 4)), np.zeros((3, 4))), 0.0, atol=1e-12)
+
+
+def test_rate_of_a_known_mean():
+    # KL(N(mu, 1) || N(0, 1)) = mu^2 / 2 nats: mu = (1, 2) gives 2.5 nats.
+    assert cp.rate_bits(np.array([[1.0, 2.0]]), np.zeros((1, 2)))[0] == pytest.approx(2.5 / math.log(2))
+
+
+def test_rate_matches_torch_kl_divergence():
+    rng = np.random.default_rng(0)
+    mu, logvar = rng.normal(size=(6, 5)), rng.normal(scale=0.5, size=(6, 5))
+    q = torch.distributions.Normal(torch.tensor(mu), torch.tensor(np.exp(0.5 * logvar)))
+    p = torch.distributions.Normal(torch.zeros(6, 5, dtype=torch.float64), torch.ones(6, 5, dtype=torch.float64))
+    expected = torch.distributions.kl_divergence(q, p).sum(1).numpy() / math.log(2)
+    np.testing.assert_allclose(cp.rate_bits(mu, logvar), expected, rtol=1e-12)
+
+
+def test_raw_bits():
+    assert cp.raw_bits((1, 8, 8)) == 512
+    assert cp.raw_bits((3, 32, 32)) == 3 * 32 * 32 * 8
+
+
+def test_png_of_a_constant_image_is_smaller_than_of_noise():
+    rng = np.random.default_rng(0)
+    for shape in ((1, 8, 8), (1, 32, 32), (3, 16, 16)):
+        constant, noise = np.full(shape, 0.5, np.float32), rng.uniform(size=shape).astype(np.float32)
+        assert cp.png_bits(constant) < cp.png_bits(noise)
+        assert cp.png_bits(constant) % 8 == 0
+        assert 0 < cp.png_bits(noise, headers=False) < cp.png_bits(noise)
+    # the file's fixed headers (signature, IHDR, IDAT and IEND framing) are 57 bytes for a grey image
+    assert cp.png_bits(noise[:1]) - cp.png_bits(noise[:1], headers=False) == 57 * 8
+
+
+def test_compression_table(tiny_mlp):
+    x = np.random.default_rng(0).uniform(size=(23, 1, 8, 8)).astype(np.float32)
+    table = cp.compression_table(tiny_mlp, x, batch_size=10)
+    assert table.rate_bits.shape == table.png_bits.shape == table.distortion_nats.shape == (23,)
+    assert table.raw_bits == 512
+    with torch.no_grad():
+        mu, logvar = tiny_mlp.encode(torch.as_tensor(x))
+    np.testing.assert_allclose(table.rate_bits, cp.rate_bits(mu.numpy(), logvar.numpy()), rtol=1e-5)
+    assert table.png_bits[4] == cp.png_bits(x[4])
+    assert np.isfinite(table.distortion_nats).all() and (table.distortion_nats > 0).all()
+    row, means = table.row(4), table.means()
+    assert row.keys() == means.keys() and "rate (bits)" in row
+    assert row["raw ÷ rate"] == pytest.approx(512 / table.rate_bits[4])
+    assert means["rate (bits)"] == pytest.approx(table.rate_bits.mean())
+    again = cp.compression_table(tiny_mlp, x, batch_size=10)
+    np.testing.assert_array_equal(table.rate_bits, again.rate_bits)  # deterministic: z = mu, no sampling
+
+
+def _info(name, beta, data="digits", shape=(1, 8, 8), history=None):
+    return CheckpointInfo(name=name, path=Path(name), model_config=ModelConfig(input_shape=shape, latent_dim=2),
+                          train_config=TrainConfig(data=data, beta=beta),
+                          history=[{"test_kl": 2.0 / beta, "test_recon": 20.0 + beta}] if history is None else history)
+
+
+def test_rate_distortion_points_keep_same_data_sorted_by_beta():
+    infos = [_info("b4", 4.0), _info("b1", 1.0), _info("other-data", 2.0, data="shapes", shape=(1, 32, 32)),
+             _info("untested", 0.5, history=[{"train_loss": 1.0}]), _info("b05", 0.5)]
+    points = cp.rate_distortion_points(infos, "digits", (1, 8, 8))
+    assert [p["checkpoint"] for p in points] == ["b05", "b1", "b4"]
+    assert points[1]["rate (bits)"] == pytest.approx(2.0 / math.log(2))
+    assert points[1]["distortion (nats)"] == 21.0
+    rates = [p["rate (bits)"] for p in points]
+    assert rates == sorted(rates, reverse=True)  # in these made-up numbers more beta, less rate
+    assert cp.rate_distortion_points([replace(infos[0], history=[])], "digits", (1, 8, 8)) == []

@@ -1,0 +1,54 @@
+"""The anomaly and compression pages through AppTest, for the bundled digits-2d and shapes-6d checkpoints
+(plotly charts are not seen here: tests/e2e/test_anomaly_compression.py covers them in Chromium)."""
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+REPO = Path(__file__).resolve().parents[1]
+APP = str(REPO / "explorer" / "app.py")
+CHECKPOINTS = ["digits-2d", "shapes-6d"]
+PAGES = ["pages/anomaly.py", "pages/compression.py"]
+
+
+@pytest.fixture(autouse=True)
+def bundled_root(monkeypatch):
+    monkeypatch.setenv("LATENT_LAB_CHECKPOINTS", str(REPO / "checkpoints"))
+
+
+def run(name: str, page: str) -> AppTest:
+    if not (REPO / "checkpoints" / name / "model.safetensors").exists():
+        pytest.skip(f"checkpoints/{name} is missing (make checkpoints)")
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params["ckpt"] = name
+    at.run()
+    return at.switch_page(page).run()
+
+
+@pytest.mark.parametrize("page", PAGES)
+@pytest.mark.parametrize("name", CHECKPOINTS)
+def test_page_runs_cleanly(name, page):
+    at = run(name, page)
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    assert at.selectbox(key="checkpoint").value == name
+    assert at.title[0].value in ("Anomaly detection", "Compression")
+
+
+def test_anomaly_page_shows_an_auroc_per_set():
+    at = run("digits-2d", "pages/anomaly.py")
+    aurocs = {m.label.split("·")[1].strip(): float(m.value) for m in at.metric if m.label.startswith("AUROC")}
+    assert set(aurocs) == {"shapes", "noise", "inverted", "rotated 90°"}
+    assert aurocs["shapes"] > 0.9
+
+
+def test_compression_page_shows_bits_for_the_chosen_images():
+    at = run("digits-2d", "pages/compression.py")
+    chosen = at.multiselect(key="comp_images").value
+    assert len(chosen) == 5
+    table = at.dataframe[0].value
+    assert len(table) == len(chosen) + 1 and (table["raw (bits)"] == 512).all()
+    assert (table["rate (bits)"] < table["raw (bits)"]).all()
+    # With one beta on digits the page says how to get more; with several it lists their points.
+    assert any("Only β =" in i.value for i in at.info) or len(at.dataframe) == 2
