@@ -1,0 +1,90 @@
+"""Screenshots of every page (and a GIF of a slider drag) from the real app in headless Chromium.
+
+    .venv/bin/python docs/screenshots.py        # writes docs/images/*.png and docs/images/drag.gif
+
+The README shows these, so re-run this after changing a page and the pictures stay true.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import io
+import math
+import sys
+from pathlib import Path
+
+from PIL import Image
+from playwright.sync_api import sync_playwright
+
+REPO = Path(__file__).resolve().parents[1]
+OUT = REPO / "docs" / "images"
+# (file name, URL path, query, what to wait for beyond a finished run)
+PAGES = [
+    ("explore", "", {"ckpt": "digits-2d", "i": "3"}, ".st-key-selected img"),
+    ("interpolate", "interpolate", {"ckpt": "digits-2d", "a": "3", "b": "11", "m": "slerp", "n": "10"}, None),
+    ("generate", "generate", {"ckpt": "digits-2d"}, None),
+    ("train", "train", {"ckpt": "digits-2d"}, None),
+    ("inside", "inside", {"ckpt": "digits-2d"}, None),
+    ("beta_lab", "beta_lab", {"ckpt": "digits-2d"}, None),
+    ("anomaly", "anomaly", {"ckpt": "digits-2d"}, None),
+    ("compression", "compression", {"ckpt": "digits-2d"}, None),
+    ("draw", "draw", {"ckpt": "digits-2d"}, None),
+    ("compare", "compare", {"ckpt": "digits-2d"}, None),
+    ("neighbours", "neighbours", {"ckpt": "digits-2d", "i": "3"}, None),
+    ("lesson", "", {"lesson": "intro", "step": "2"}, None),
+]
+
+
+def _e2e_helpers():
+    """tests/e2e/conftest.py holds the server and browser helpers; load it by path (it is no package)."""
+    spec = importlib.util.spec_from_file_location("e2e_conftest", REPO / "tests" / "e2e" / "conftest.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def drag_gif(page, e2e, path: Path) -> None:
+    """Frames of the decoder canvas while its first slider is dragged, as an animated GIF."""
+    root = page.locator('[data-testid="latent-decoder"]').first
+    slider = root.locator('input[type="range"]').first
+    box = slider.bounding_box()
+    y = box["y"] + box["height"] / 2
+    frames = []
+    page.mouse.move(box["x"] + box["width"] * 0.5, y)
+    page.mouse.down()
+    for k in range(24):
+        fraction = 0.5 + 0.45 * math.sin(k / 24 * 2 * math.pi)
+        page.mouse.move(box["x"] + box["width"] * fraction, y, steps=2)
+        shot = root.screenshot()
+        frames.append(Image.open(io.BytesIO(shot)).convert("RGB"))
+    page.mouse.up()
+    frames[0].save(path, save_all=True, append_images=frames[1:], duration=80, loop=0)
+
+
+def main() -> int:
+    e2e = _e2e_helpers()
+    OUT.mkdir(parents=True, exist_ok=True)
+    existing = {p.stem for p in (REPO / "explorer" / "pages").glob("*.py")}
+    with e2e.streamlit_server("explorer/app.py") as server, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=e2e.CHROMIUM, args=e2e.CHROMIUM_ARGS, headless=True)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.set_default_timeout(120_000)
+        for name, path, query, extra in PAGES:
+            if path and path not in existing:
+                print(f"skip {name}: no page file yet", file=sys.stderr)
+                continue
+            e2e.open_app(page, server.url(path, **query), timeout=180_000)
+            if extra:
+                page.wait_for_selector(extra)
+            page.wait_for_timeout(1500)  # plotly and images settle after the run
+            page.screenshot(path=str(OUT / f"{name}.png"))
+            print(f"wrote {OUT / name}.png")
+            if name == "explore":
+                drag_gif(page, e2e, OUT / "drag.gif")
+                print(f"wrote {OUT / 'drag.gif'}")
+        browser.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
