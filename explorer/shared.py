@@ -33,6 +33,7 @@ PROJECTIONS = {"identity": "Identity", "pca": "PCA", "umap": "UMAP"}
 GRID_STEPS = 48  # resolution of the invisible click grid behind the map
 PERSISTENT = ("explore_method", "explore_color", "interp_a", "interp_b", "interp_method", "interp_steps",
               "gen_temperature", "gen_seed", "gen_grid", "gen_span", "gen_steps", "gen_base")
+PERSISTENT += ("nb_k", "nb_by", "nb_b", "nb_c", "cmp_a", "cmp_b", "cmp_data", "draw_source")  # and nb, cmp, draw
 
 
 def checkpoints_root() -> Path:
@@ -298,10 +299,13 @@ def clicked_spot(event) -> tuple[float, float] | None:
 
 
 def add_marker(fig: go.Figure, xy, name: str, symbol: str = "x", color: str = "black", size: int = 16):
-    """A non-selectable marker (no customdata, no hover) such as the current z or the selection."""
-    fig.add_trace(go.Scatter(x=[xy[0]], y=[xy[1]], mode="markers", name=name, hoverinfo="skip",
-                             marker=dict(symbol=symbol, size=size, color=color,
-                                         line=dict(width=2, color="white"))))
+    """A non-selectable marker (no customdata, no hover) such as the current z or the selection.
+
+    WebGL like the map: plotly draws WebGL traces above SVG ones, so an SVG marker would hide under dense maps.
+    """
+    fig.add_trace(go.Scattergl(x=[xy[0]], y=[xy[1]], mode="markers", name=name, hoverinfo="skip",
+                               marker=dict(symbol=symbol, size=size, color=color,
+                                           line=dict(width=2, color="white"))))
 
 
 def selected_indices(event) -> list[int]:
