@@ -21,6 +21,7 @@ def warm_imports() -> float:
     import plotly.graph_objects  # noqa: F401
     import sklearn.datasets  # noqa: F401  (digits)
     import torch  # noqa: F401
+    import torch._dynamo  # noqa: F401  (the first optimiser step imports it: seconds on the Train page)
     import umap  # noqa: F401  (pulls in numba)
 
     import vae_core.checkpoint  # noqa: F401
