@@ -4,6 +4,7 @@ The run lives in a vae_core.jobs.TrainingJob (a background thread, one per brows
 page only reads its snapshot, polling with a fragment while a job is active.
 """
 
+import gc
 import re
 import uuid
 
@@ -14,15 +15,22 @@ from plotly.colors import qualitative
 from explorer import shared
 from vae_core import jobs
 from vae_core.config import TrainConfig
+from vae_core.uploads import check_npz_upload
 
 SOURCES = {"digits": "Digits 8×8", "shapes": "Shapes 32×32", "npz": "Upload .npz", "idx": "IDX folder"}
 LRS = [1e-4, 3e-4, 1e-3, 3e-3, 1e-2]
 SETTINGS = {"train_source": "digits", "train_idx": "", "train_arch": "mlp", "train_latent": 2,
             "train_beta": 1.0, "train_warmup": 0, "train_epochs": 20, "train_lr": 1e-3, "train_batch": 128,
             "train_seed": 0, "train_overwrite": False}
-CURVES = [("test_neg_elbo", "−ELBO", "#1f3b73", "solid"), ("test_recon", "recon", "#4c9be8", "solid"),
-          ("test_kl", "KL", "#e8743b", "solid"), ("train_loss", "train loss", "#999999", "dot")]
+CURVES = [("test_neg_elbo", "−ELBO", "#1f3b73"), ("test_recon", "reconstruction", "#4c9be8"),
+          ("test_kl", "KL", "#e8743b")]  # test-set terms; the train loss is β-weighted, so not comparable
 FONT = dict(size=15)
+CHARTS_EVERY = 2.0  # seconds between chart redraws while training (the progress bar: 0.5 s)
+# Streamlit runs gc.collect(2) after every script and fragment run (runner.postScriptGC): ~170 ms holding
+# the GIL over the ~300k objects of torch, plotly & co, which would stall training 2-3 times a second
+# while this page polls. Freezing the heap once makes those collections skip it. (Belongs in the launcher.)
+if gc.get_freeze_count() == 0:
+    gc.freeze()
 registry, root = jobs.default_registry(), shared.checkpoints_root()
 session = st.session_state.setdefault("train_session", uuid.uuid4().hex)  # opaque, one per browser session
 saved = st.session_state.setdefault("train_saved", dict(SETTINGS, train_name=jobs.free_name("my-vae", root)))
@@ -36,16 +44,17 @@ job = registry.get(session)
 st.title("Train a VAE")
 st.caption("Training minimises −ELBO = reconstruction + β·KL. Watch the loss fall and the latent map "
            "organise itself, then open the new checkpoint on any page.")
-left, right = st.columns([1, 2.3], gap="large")
+left, right = st.columns([1.2, 2.4], gap="large")
 
 with left.container(border=True):
-    source = st.segmented_control("Dataset", list(SOURCES), format_func=SOURCES.get, key="train_source")
+    source = st.segmented_control("Dataset", list(SOURCES), format_func=SOURCES.get, key="train_source",
+                                  required=True)
     spec, data_error = source, None
     if source == "npz":
         upload = st.file_uploader("Arrays x (N,H,W[,C]) uint8 or floats in [0,1], optional y", type="npz")
         if upload is not None:
-            spec = f"npz:{jobs.save_upload(upload.getvalue())}"
-            try:
+            try:  # size and array-header limits before the file is saved or loaded
+                spec = f"npz:{jobs.save_upload(check_npz_upload(upload.getvalue(), name=upload.name))}"
                 st.caption(jobs.describe_data(spec))
             except jobs.BAD_SETTINGS as exc:
                 data_error = str(exc)
@@ -53,7 +62,7 @@ with left.container(border=True):
     elif source == "idx":
         folder = st.text_input("Folder with train-images-idx3-ubyte etc.", key="train_idx")
         spec = f"idx:{folder.strip()}" if folder.strip() else None
-    arch = st.segmented_control("Architecture", ["mlp", "conv"], key="train_arch")
+    arch = st.segmented_control("Architecture", ["mlp", "conv"], key="train_arch", required=True)
     c1, c2 = st.columns(2)
     latent = c1.number_input("Latent size", 1, 64, key="train_latent")
     beta = c2.number_input("β (KL weight)", 0.0, 100.0, step=0.5, key="train_beta")
@@ -67,9 +76,8 @@ with left.container(border=True):
     saved.update({key: st.session_state[key] for key in saved})
     if st.button("Start training", type="primary", width="stretch", disabled=bool(job and job.active)):
         try:
-            if not spec or not source or not arch or data_error:
-                raise jobs.JobError(data_error or "choose a dataset (upload a file or give a folder) and an "
-                                    "architecture first")
+            if not spec or data_error:
+                raise jobs.JobError(data_error or "upload an .npz file or give an IDX folder first")
             config = TrainConfig(data=spec, epochs=int(epochs), batch_size=int(batch), lr=lr, beta=beta,
                                  warmup_epochs=warmup, seed=int(seed))
             job = registry.start(session, jobs.TrainingJob(name.strip(), config, int(latent), {"arch": arch},
@@ -81,11 +89,12 @@ with left.container(border=True):
 def curves(history) -> go.Figure:
     epochs = [row["epoch"] for row in history]
     fig = go.Figure()
-    for key, label, color, dash in CURVES:
+    for key, label, color in CURVES:
         fig.add_scatter(x=epochs, y=[row[key] for row in history], name=label, mode="lines+markers",
-                        line=dict(dash=dash, width=3, color=color))
-    fig.update_layout(title="Loss (nats / image)", xaxis_title="epoch", height=440, font=FONT,
+                        line=dict(width=3, color=color))
+    fig.update_layout(title="Test loss (nats / image)", xaxis_title="epoch", height=440, font=FONT,
                       margin=dict(l=10, r=10, t=50, b=10), legend=dict(orientation="h", y=-0.25))
+    fig.update_xaxes(dtick=max(1, round(len(epochs) / 8)))  # whole epochs only
     return fig
 
 
@@ -100,6 +109,7 @@ def latent_map(snap: jobs.JobSnapshot) -> go.Figure:
     fig.update_layout(title=f"Latent map ({when})", height=440, font=FONT, uirevision=snap.name,
                       xaxis_title=snap.map_axes[0], yaxis_title=snap.map_axes[1],
                       margin=dict(l=10, r=10, t=50, b=10), legend=dict(title=None, itemsizing="constant"))
+    fig.update_yaxes(scaleanchor="x", scaleratio=1)  # distances in z mean the same both ways
     return fig
 
 
@@ -109,16 +119,16 @@ def open_checkpoint(name: str) -> None:
     shared.set_query(ckpt=name)
 
 
-@st.fragment(run_every=0.5 if job and job.active else None)
-def live(job: jobs.TrainingJob | None, polling: bool) -> None:
-    if job is None:
-        st.info("Pick the settings on the left and press **Start training**. Training runs in the "
-                "background: you may switch pages meanwhile.")
-        return
+polling = bool(job and job.active)
+
+
+@st.fragment(run_every=0.5 if polling else None)
+def progress(job: jobs.TrainingJob, polling: bool) -> None:
+    """Cheap, so it can run twice a second: the progress bar and Stop."""
     snap = job.snapshot()
     if polling and not snap.active:
         st.session_state["train_renew_name"] = snap.checkpoint is not None
-        st.rerun()  # the whole page: stop polling, refresh the sidebar picker
+        st.rerun()  # the whole page: stop polling, show the outcome, refresh the sidebar picker
     if snap.status == "queued":
         step = "loading the data…"
     elif snap.status == "running":
@@ -130,38 +140,50 @@ def live(job: jobs.TrainingJob | None, polling: bool) -> None:
     if snap.active and st.button("Stop", icon=":material/stop:", key="train_stop"):
         job.stop()
         st.toast("Stopping after the current batch…")
-    history = snap.history
-    if history:
+
+
+@st.fragment(run_every=CHARTS_EVERY if polling else None)
+def charts(job: jobs.TrainingJob) -> None:
+    """What changes once per epoch, redrawn less often: each redraw costs the browser CPU."""
+    snap = job.snapshot()
+    if history := snap.history:
+        first, last = history[0]["test_neg_elbo"], history[-1]["test_neg_elbo"]
         with st.container(key="train-metrics", horizontal=True):
-            st.metric("−ELBO, epoch 1", f"{history[0]['test_neg_elbo']:.2f}")
-            first, last = history[0]["test_neg_elbo"], history[-1]["test_neg_elbo"]
-            st.metric(f"−ELBO, epoch {len(history)}", f"{last:.2f}", f"{last - first:.2f}", "inverse")
+            st.metric("−ELBO, epoch 1", f"{first:.2f}")
+            if len(history) > 1:
+                st.metric(f"−ELBO, epoch {len(history)}", f"{last:.2f}", f"{last - first:.2f}", "inverse")
             st.metric("Reconstruction", f"{history[-1]['test_recon']:.2f}")
             st.metric("KL", f"{history[-1]['test_kl']:.2f}")
             st.metric("Images / s", f"{history[-1]['images_per_s']:,.0f}", help="training speed, last epoch")
     c1, c2 = st.columns(2)
-    if history:
-        c1.plotly_chart(curves(history), key="train_curves", config={"displayModeBar": False})
+    if snap.history:
+        c1.plotly_chart(curves(snap.history), key="train_curves", config={"displayModeBar": False})
     else:
         c1.info("Loss curves appear after the first epoch.")
     if snap.map_points is not None:
         c2.plotly_chart(latent_map(snap), key="train_map", config={"displayModeBar": False})
+
+
+with right:
+    if job is None:
+        st.info("Pick the settings on the left and press **Start training**. Training runs in the "
+                "background: you may switch pages meanwhile.")
+        st.stop()
+    progress(job, polling)
+    charts(job)
+    snap = job.snapshot()
     if snap.status == "finished":
         st.success(f"Done: {snap.message}. Saved as checkpoint **{snap.checkpoint}**; it is in the sidebar "
                    "picker on every page.")
     elif snap.status in ("stopped", "diverged"):
-        saved_as = f" Checkpoint **{snap.checkpoint}** has the last full epoch." if snap.checkpoint else ""
-        (st.warning if snap.status == "diverged" else st.info)(snap.message + "." + saved_as)
+        kept = f": checkpoint **{snap.checkpoint}** holds epoch {snap.epoch}" if snap.checkpoint else ""
+        (st.warning if snap.status == "diverged" else st.info)(f"{snap.message.capitalize()}{kept}.")
     elif snap.status == "failed":
         st.error(f"Training failed: {snap.message}")
     if not snap.active and snap.checkpoint:
         if st.button(f"Open {snap.checkpoint} in Explore", icon=":material/map:", key="train_open",
                      on_click=open_checkpoint, args=(snap.checkpoint,)):
             st.switch_page("pages/explore.py")
-    if history:
+    if snap.history and not snap.active:
         with st.expander("History table"):
-            st.dataframe(history, hide_index=True)
-
-
-with right:
-    live(job, bool(job and job.active))
+            st.dataframe(snap.history, hide_index=True)
