@@ -13,6 +13,7 @@ from vae_core.data import DataError
 from vae_core.uploads import (
     MAX_IMAGE_PIXELS,
     UploadError,
+    check_npz_upload,
     check_upload_size,
     load_uploaded_image,
     load_uploaded_npz,
@@ -184,9 +185,43 @@ def test_npz_size_limit_is_checked_before_anything_is_written(monkeypatch):
         load_uploaded_npz(b"PK" + bytes(2000), max_bytes=1000)
 
 
-def test_an_npz_bomb_is_refused_from_its_header():
+@pytest.fixture(scope="module")
+def npz_bomb() -> bytes:
     bomb = npz_bytes(compressed=True, x=np.zeros((70_000, 32, 32), np.uint8))  # 72 million values
     assert len(bomb) < 200_000
-    assert peak_mb(lambda: load_uploaded_npz(bomb)) < 10
+    return bomb
+
+
+def test_an_npz_bomb_is_refused_from_its_header(npz_bomb):
+    assert peak_mb(lambda: load_uploaded_npz(npz_bomb)) < 10
     with pytest.raises(UploadError, match="more than the 64,000,000 allowed"):
-        load_uploaded_npz(bomb)
+        load_uploaded_npz(npz_bomb)
+
+
+def test_the_train_pages_cheap_check_refuses_before_saving_and_passes_the_rest_on(npz_bomb):
+    """check_npz_upload (used by the Train page before it saves an upload) checks size and headers only."""
+    with pytest.raises(UploadError, match="big.npz: 'x' has shape"):
+        check_npz_upload(npz_bomb, name="big.npz")
+    with pytest.raises(UploadError, match="empty"):
+        check_npz_upload(b"", name="e.npz")
+    assert check_npz_upload(b"not a zip at all") == b"not a zip at all"  # load_dataset explains this one
+    good = npz_bytes(x=np.zeros((6, 4, 4), np.uint8))
+    assert check_npz_upload(good) == good
+
+
+# --- the server's own limits ---------------------------------------------------------------------
+
+
+def test_server_limits_uploads_and_keeps_xsrf_protection_on():
+    import tomllib
+    from pathlib import Path
+
+    from vae_core.uploads import MAX_UPLOAD_BYTES
+
+    repo = Path(__file__).resolve().parents[1]
+    server = tomllib.loads((repo / ".streamlit" / "config.toml").read_text()).get("server", {})
+    assert server["maxUploadSize"] * 2**20 == MAX_UPLOAD_BYTES  # MB, checked by Streamlit before our code runs
+    assert server.get("enableXsrfProtection", True) is True  # Streamlit's default is on: never turned off
+    assert server.get("enableCORS", True) is True  # the default: other origins may not call the server
+    launcher = (repo / "explorer" / "__main__.py").read_text() + (repo / "Makefile").read_text()
+    assert "enableXsrfProtection" not in launcher and "enableCORS" not in launcher

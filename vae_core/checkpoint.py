@@ -23,7 +23,7 @@ from .config import ConfigError, ModelConfig, TrainConfig, from_dict, to_dict
 from .models import VAE
 
 SCHEMA_VERSION = 1
-NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}\Z")  # \Z: "$" would let a trailing newline in
 TMP_PREFIX = ".tmp-"
 CONFIG, WEIGHTS, HISTORY, OPTIMIZER = "config.json", "model.safetensors", "history.json", "optimizer.safetensors"
 
@@ -75,9 +75,24 @@ def checkpoint_path(ref: str | os.PathLike, root: Path | None = None) -> Path:
     return root / validate_name(name)
 
 
+def _debris(path: Path, old: bool | None = None) -> list[Path]:
+    """Temp folders of `path`'s own saves: `.tmp-NAME-XXXX` (old=False) and `.tmp-NAME-old-XXXX` (old=True).
+
+    Matched exactly (the random part has no '-' or '.'), so the debris of 'run' is never that of 'run-2'.
+    """
+    pattern = re.compile(rf"{re.escape(TMP_PREFIX + path.name)}-(old-)?[a-z0-9_]+")
+    found = []
+    for p in path.parent.glob(f"{TMP_PREFIX}{path.name}-*"):
+        m = pattern.fullmatch(p.name)
+        if m and (old is None or bool(m.group(1)) == old):
+            found.append(p)
+    return found
+
+
 def _swapped_out(path: Path) -> list[Path]:
     """Previous versions moved aside by a save that was killed before its final rename."""
-    return sorted(path.parent.glob(f"{TMP_PREFIX}{path.name}-old-*/ckpt"), key=lambda p: p.stat().st_mtime)
+    return sorted((p / "ckpt" for p in _debris(path, old=True) if (p / "ckpt").is_dir()),
+                  key=lambda p: p.stat().st_mtime)
 
 
 def _readable_path(path: Path) -> Path:
@@ -93,8 +108,19 @@ def _recover_and_clean(path: Path) -> None:
     aside = _swapped_out(path)
     if not path.exists() and aside:
         os.replace(aside[-1], path)
-    for debris in path.parent.glob(f"{TMP_PREFIX}{path.name}-*"):
+    for debris in _debris(path):
         shutil.rmtree(debris, ignore_errors=True)
+
+
+def recover(ref: str | os.PathLike, root: Path | None = None) -> None:
+    """Put back a version that a killed save left moved aside (before resuming a run, say)."""
+    path = checkpoint_path(ref, root)
+    aside = _swapped_out(path)
+    if not path.exists() and aside:
+        try:
+            os.replace(aside[-1], path)
+        except OSError as exc:
+            raise CheckpointError(f"could not recover checkpoint {str(path)!r}: {exc.strerror or exc}") from None
 
 
 def sha256_file(path: Path) -> str:
@@ -149,6 +175,10 @@ def save_checkpoint(
         raise CheckpointError(f"could not write checkpoint {str(path)!r}: {exc.strerror or exc}") from None
     try:
         state = {k: v.detach().to("cpu").contiguous() for k, v in model.state_dict().items()}
+        for key, tensor in state.items():  # never replace a good checkpoint with one that cannot load
+            if tensor.is_floating_point() and not torch.isfinite(tensor).all():
+                raise CheckpointError(f"not saving {str(path)!r}: tensor {key!r} holds NaN or inf (the loss "
+                                      "diverged?); the previous version is kept")
         save_file(state, str(tmp / WEIGHTS))
         if optimizer_state:
             save_file({k: v.detach().to("cpu").contiguous() for k, v in optimizer_state.items()},
@@ -179,9 +209,10 @@ def save_checkpoint(
         _fsync_dir(path.parent)
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
-    except OSError as exc:
+    except (OSError, SafetensorError) as exc:  # safetensors reports a full disk as SafetensorError
         shutil.rmtree(tmp, ignore_errors=True)
-        raise CheckpointError(f"could not write checkpoint {str(path)!r}: {exc.strerror or exc}") from None
+        reason = getattr(exc, "strerror", None) or exc
+        raise CheckpointError(f"could not write checkpoint {str(path)!r}: {reason}") from None
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -194,8 +225,8 @@ def _read_json(path: Path):
             return json.load(f)
     except FileNotFoundError:
         raise CheckpointError(f"{path}: file is missing") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise CheckpointError(f"{path}: not valid JSON ({exc})") from None
+    except (OSError, ValueError, RecursionError) as exc:  # ValueError: bad JSON, bad UTF-8, a 5000-digit int
+        raise CheckpointError(f"{path}: not valid JSON ({type(exc).__name__}: {str(exc)[:200]})") from None
 
 
 def read_info(ref: str | os.PathLike, root: Path | None = None) -> CheckpointInfo:
@@ -215,11 +246,13 @@ def read_info(ref: str | os.PathLike, root: Path | None = None) -> CheckpointInf
     try:
         model_config = from_dict(ModelConfig, cfg.get("model"))
         train_config = from_dict(TrainConfig, cfg.get("train"))
-    except ConfigError as exc:
+    except (ConfigError, TypeError, ValueError, OverflowError) as exc:  # e.g. input_shape ["a", 8, 8]
         raise CheckpointError(f"{path / CONFIG}: {exc}") from None
     history = _read_json(path / HISTORY) if (path / HISTORY).exists() else []
     if not isinstance(history, list) or not all(isinstance(h, dict) for h in history):
         raise CheckpointError(f"{path / HISTORY}: expected a list of per-epoch objects")
+    if not all(isinstance(v, (int, float)) for row in history for v in row.values()):
+        raise CheckpointError(f"{path / HISTORY}: per-epoch values must be numbers")
     return CheckpointInfo(
         name=name, path=path, model_config=model_config, train_config=train_config,
         history=history, weights_sha256=str(cfg.get("weights_sha256", "")),
@@ -242,12 +275,12 @@ def load_checkpoint(
     """Rebuild the model from config.json and fill it from model.safetensors, in eval mode."""
     info = read_info(ref, root)
     weights = info.path / WEIGHTS
-    try:
-        model = VAE(info.model_config)
-    except (ValueError, RuntimeError) as exc:
+    try:  # shapes only, on the meta device: a config that claims a huge model allocates nothing here
+        with torch.device("meta"):
+            expected = VAE(info.model_config).state_dict()
+    except Exception as exc:  # noqa: BLE001 - any config that cannot build a model is a bad config
         raise CheckpointError(f"{info.path / CONFIG}: cannot build this model ({exc})") from None
     state = _load_tensors(weights, device)
-    expected = model.state_dict()
     missing, unexpected = sorted(set(expected) - set(state)), sorted(set(state) - set(expected))
     if missing or unexpected:
         raise CheckpointError(
@@ -259,8 +292,13 @@ def load_checkpoint(
                 f"{weights}: tensor {key!r} has shape {tuple(tensor.shape)}, config.json implies "
                 f"{tuple(expected[key].shape)}"
             )
+        if not tensor.is_floating_point():
+            raise CheckpointError(f"{weights}: tensor {key!r} has dtype {tensor.dtype}, expected floats")
         if not torch.isfinite(tensor).all():
             raise CheckpointError(f"{weights}: tensor {key!r} holds NaN or inf")
+    if info.weights_sha256 and sha256_file(weights) != info.weights_sha256:  # e.g. a flipped bit
+        raise CheckpointError(f"{weights}: contents differ from the sha256 in config.json (damaged or replaced)")
+    model = VAE(info.model_config)  # now as big as the weights file that fills it
     model.load_state_dict(state)
     return model.to(device).eval(), info
 
@@ -278,10 +316,13 @@ def list_checkpoints(root: Path | None = None) -> list[str]:
         return []
     names = []
     for p in root.iterdir():
-        if p.is_dir() and NAME_RE.match(p.name) and (p / CONFIG).is_file():
+        # A folder with weights but no config.json is listed too: opening it says what is missing.
+        if p.is_dir() and NAME_RE.match(p.name) and ((p / CONFIG).is_file() or (p / WEIGHTS).is_file()):
             names.append(p.name)
         elif p.name.startswith(TMP_PREFIX) and (p / "ckpt" / CONFIG).is_file():
-            names.append(p.name[len(TMP_PREFIX):].split("-old-")[0])  # killed mid-swap, see _readable_path
+            name = p.name[len(TMP_PREFIX):].rsplit("-old-", 1)[0]  # killed mid-swap, see _readable_path
+            if NAME_RE.match(name) and p in _debris(root / name, old=True):
+                names.append(name)
     return sorted(set(names))
 
 

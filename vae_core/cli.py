@@ -131,6 +131,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     out = ckpt.checkpoint_path(args.out)
     if args.resume:
+        ckpt.recover(out.name, root=out.parent)  # a save killed mid-swap left the last epoch beside `out`
         info = ckpt.read_info(out.name, root=out.parent)
         model_config = info.model_config
         train_config = replace(info.train_config, **_given(args, TRAIN_FLAGS))
@@ -181,8 +182,9 @@ def cmd_project(args: argparse.Namespace) -> int:
     model, info = ckpt.load_checkpoint(args.checkpoint)
     dataset = load_dataset(args.data or info.train_config.data)
     encoded = encode_dataset(model, dataset.x_test, dataset.y_test)
-    if args.method == "identity" and encoded.mu.shape[1] != 2:
-        raise ConfigError(f"--method identity needs a 2-D latent; this model has {encoded.mu.shape[1]} (use pca)")
+    if args.method == "identity" and encoded.mu.shape[1] > 2:  # a 1-D latent is drawn along x, y = 0
+        raise ConfigError(f"--method identity needs a 1-D or 2-D latent; this model has {encoded.mu.shape[1]} "
+                          "(use pca)")
     points, _ = project_latents(encoded.mu, args.method, cache_dir=ckpt.cache_dir(info), key=dataset.spec)
     lo, hi = points.min(0), points.max(0)
     print(f"projected {len(points)} test latents with {args.method}: x in [{lo[0]:.2f}, {hi[0]:.2f}], "

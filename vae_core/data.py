@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import copy
 import functools
+import io
+import math
 import zipfile
 import zlib
 from dataclasses import dataclass
@@ -21,6 +23,7 @@ from vae_core import shapes
 KINDS = ("digits", "shapes", "idx", "npz", "folder")
 MAX_SIDE = 256  # larger images are not what these small VAEs are for
 MAX_BYTES = 2**31  # refuse a dataset whose float32 pixels would exceed 2 GiB
+MAX_IMAGE_FILE = 2**24  # bytes per file of a folder dataset: a 256x256 image needs far less
 TEST_EVERY = 5  # without its own test set, every 5th image (20%) is held out
 SHAPES_TRAIN, SHAPES_TEST = 12_000, 2_000
 
@@ -122,23 +125,35 @@ def _shapes(size: int) -> Dataset:
 # --- npz:FILE ----------------------------------------------------------------
 
 
+NPZ_RATIO = {zipfile.ZIP_STORED: 1, zipfile.ZIP_DEFLATED: 1100}  # deflate expands at most ~1032x
+
+
 def _load_npz(path: Path) -> Dataset:
     if not path.is_file():
         raise DataError(f"{path}: no such file")
-    errors = (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error)
+    errors = (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error, MemoryError, NotImplementedError)
     try:
+        with open(path, "rb") as f:
+            magic = f.read(4)
+        if magic == b"\x93NUM":  # checked here: np.load would allocate whatever a lone .npy's header says
+            raise DataError(f"{path}: is a single .npy array; expected an .npz with an array 'x'")
+        if magic not in (b"PK\x03\x04", b"PK\x05\x06"):
+            raise DataError(f"{path}: not a readable .npz file (not a zip archive, as np.savez writes)")
         npz = np.load(path, allow_pickle=False)  # never unpickle
+    except DataError:
+        raise
     except errors as e:
         raise DataError(f"{path}: not a readable .npz file ({e})") from e
-    if isinstance(npz, np.ndarray):
-        raise DataError(f"{path}: is a single .npy array; expected an .npz with an array 'x'")
     arrays = {}
     with npz:
         names = sorted(npz.files)
         for name in ("x", "y", "x_test", "y_test"):
             try:
                 if name in names:
+                    _check_npz_member(path, npz.zip, name)
                     arrays[name] = npz[name]
+            except DataError:
+                raise
             except errors as e:
                 # numpy says why, e.g. "Object arrays cannot be loaded when allow_pickle=False"
                 raise DataError(f"{path}: cannot load array '{name}': {e}") from e
@@ -157,6 +172,39 @@ def _load_npz(path: Path) -> Dataset:
         raise DataError(f"{path}: 'x_test' images are {x_test.shape[1:]} but 'x' are {x.shape[1:]}")
     y_test = _npz_labels(path, "y_test", arrays.get("y_test"), len(x_test))
     return Dataset("", x, y, x_test, y_test)
+
+
+def _check_npz_member(path: Path | str, zf: zipfile.ZipFile, name: str, max_values: int = MAX_BYTES // 4) -> None:
+    """Refuse a member whose .npy header claims more than the member can hold, or more than
+    max_values values (MAX_BYTES as float32), before numpy allocates the array the header describes."""
+    member = name if name in zf.namelist() else f"{name}.npy"  # the order NpzFile looks them up
+    info = zf.getinfo(member)
+    if info.flag_bits & 0x1:
+        raise DataError(f"{path}: '{name}' is encrypted")
+    if info.compress_type not in NPZ_RATIO:
+        raise DataError(f"{path}: '{name}' uses zip compression {info.compress_type}; np.savez writes "
+                        "stored or deflated members")
+    with zf.open(member) as f:
+        if f.read(6) != b"\x93NUMPY":
+            raise DataError(f"{path}: '{name}' is not a .npy array")
+        version = tuple(f.read(2))
+        readers = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
+        if version not in readers:
+            raise DataError(f"{path}: '{name}' has .npy format version {version}; expected 1.0 or 2.0")
+        shape, _, dtype = readers[version](f)
+    if dtype.hasobject:
+        raise DataError(f"{path}: cannot load array '{name}': it holds Python objects (dtype {dtype}), which "
+                        "would need unpickling (Object arrays cannot be loaded when allow_pickle=False)")
+    if any(d < 0 for d in shape):
+        raise DataError(f"{path}: '{name}' claims a negative shape {shape}")
+    values = math.prod(shape)
+    if values > max_values:
+        raise DataError(f"{path}: '{name}' has shape {shape}: {values:,} values, more than the {max_values:,} "
+                        "allowed")
+    room = min(info.file_size, info.compress_size * NPZ_RATIO[info.compress_type])
+    if values * dtype.itemsize > room:
+        raise DataError(f"{path}: '{name}' claims shape {shape} of {dtype} ({values * dtype.itemsize:,} bytes), "
+                        f"but its zip member holds at most {room:,} bytes")
 
 
 def _npz_images(path: Path, name: str, x: np.ndarray) -> np.ndarray:
@@ -217,7 +265,11 @@ def _load_folder(folder: Path) -> Dataset:
     for label, fs in enumerate(files):
         for f in fs:
             try:
-                with Image.open(f) as im:
+                if f.stat().st_size > MAX_IMAGE_FILE:
+                    raise DataError(f"{f}: {f.stat().st_size:,} bytes is too big for an image of at most "
+                                    f"{MAX_SIDE}x{MAX_SIDE}")
+                # From memory: reading a file, Pillow allocates whatever a chunk header claims (2 GB for 43 bytes).
+                with Image.open(io.BytesIO(f.read_bytes())) as im:
                     if size is None:  # the first image fixes the size for all
                         size, first = im.size, f
                         _check_size(f, sum(map(len, files)), 3, size[1], size[0])

@@ -102,7 +102,7 @@ def read_idx(path: Path, ndim: int) -> np.ndarray:
                 _check_size(path, dims[0], 1, dims[1], dims[2])
             elif count > MAX_BYTES // 4:
                 raise DataError(f"{path}: header claims {count} entries; that is absurd")
-            data = f.read(count)
+            data = _read_at_most(f, count)
             if len(data) < count:
                 raise DataError(
                     f"{path}: truncated: header says shape {dims} ({count} bytes of data) "
@@ -113,6 +113,15 @@ def read_idx(path: Path, ndim: int) -> np.ndarray:
     except (OSError, EOFError, zlib.error) as e:  # unreadable, not gzip, corrupt gzip
         raise DataError(f"{path}: cannot read: {e}") from e
     return np.frombuffer(data, dtype=np.uint8).reshape(dims)
+
+
+def _read_at_most(f, count: int, chunk: int = 1 << 22) -> bytearray:
+    """Up to `count` bytes, read in chunks: a header that claims more than the file holds allocates
+    only what is there (f.read(count) would reserve `count` bytes up front)."""
+    data = bytearray()
+    while len(data) < count and (block := f.read(min(chunk, count - len(data)))):
+        data += block
+    return data
 
 
 def write_idx(path: str | os.PathLike, array: np.ndarray) -> None:

@@ -127,9 +127,18 @@ def manifold_grid(n: int, dims=(0, 1), base=None, latent_dim: int = 2) -> np.nda
 # --- decoding and image grids ------------------------------------------------------------------------
 
 
+Z_LIMIT = 1e4  # |z| beyond this is clamped: far past +-5 sigma the images saturate, and 3e38 overflows to NaN
+
+
 def decode_batch(model, z: np.ndarray, batch_size: int = 256, device="cpu") -> np.ndarray:
-    """Decode z (N, D) to pixel means (N, C, H, W) float32 in [0, 1], in batches."""
-    z = np.asarray(z, np.float32).reshape(-1, model.config.latent_dim)
+    """Decode z (N, D) to pixel means (N, C, H, W) float32 in [0, 1], in batches.
+
+    NaN or inf in z raises ValueError; finite values are clamped to +-Z_LIMIT, so the output is always finite.
+    """
+    z = np.asarray(z, np.float64).reshape(-1, model.config.latent_dim)
+    if not np.isfinite(z).all():
+        raise ValueError("z holds NaN or inf; a latent must be finite")
+    z = np.clip(z, -Z_LIMIT, Z_LIMIT).astype(np.float32)
     with _inference(model, device):
         out = [model.decode_mean(torch.as_tensor(z[i:i + batch_size], device=device)).float().cpu().numpy()
                for i in range(0, len(z), batch_size)]

@@ -69,10 +69,14 @@ class PCAProjection(TransformerMixin, BaseEstimator):
 
         z = _f32(z)
         k = min(2, z.shape[1])
-        pca = PCA(n_components=k, svd_solver="full").fit(z)  # "full" is deterministic
         # A 1-D latent gets a zero second component, so shapes stay (2, D) and y is always 0.
         comps, ratio = np.zeros((2, z.shape[1]), np.float32), np.zeros(2, np.float32)
-        comps[:k], ratio[:k] = pca.components_, pca.explained_variance_ratio_
+        if len(z) < 2:  # one point (a tiny test set) has no principal direction: it maps to the origin
+            return self._set(z.mean(0) if len(z) else np.zeros(z.shape[1]), comps, ratio)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            pca = PCA(n_components=k, svd_solver="full").fit(z)  # "full" is deterministic
+        # identical points (all-black images, say) have no variance: 0/0 ratios become 0
+        comps[:k], ratio[:k] = pca.components_, np.nan_to_num(pca.explained_variance_ratio_)
         return self._set(pca.mean_, comps, ratio)
 
     def _set(self, mean, components, ratio):
@@ -138,6 +142,8 @@ class UMAPProjection(TransformerMixin, BaseEstimator):
         import umap  # imported here: it pulls in numba, slow for pages that never use UMAP
 
         z = _f32(z)
+        if len(z) < 4:  # its spectral layout needs more points than dimensions + 1
+            raise ValueError(f"UMAP needs at least 4 points, got {len(z)}; use PCA or the identity")
         self.umap_ = umap.UMAP(n_components=2, n_neighbors=min(self.n_neighbors, len(z) - 1),
                                min_dist=self.min_dist, n_epochs=self.n_epochs,
                                random_state=self.random_state,

@@ -128,12 +128,11 @@ def load_uploaded_npz(data: bytes, max_bytes: int = MAX_UPLOAD_BYTES, name: str 
     arrays, absurd headers and bad shapes raise UploadError. The Dataset's spec is "npz:NAME" (the
     file is gone): to train on it, save the bytes first (vae_core.jobs.save_upload).
     """
-    data = check_upload_size(data, max_bytes, name)
+    data = check_npz_upload(data, max_bytes, max_values, name)
     with tempfile.TemporaryDirectory(prefix="latent-lab-upload-") as folder:
         path = Path(folder) / "upload.npz"
         path.write_bytes(data)
         try:
-            _check_npz_headers(path, max_values)
             ds = load_dataset(f"npz:{path}")
         except DataError as exc:
             raise UploadError(str(exc).replace(str(path), name)) from None
@@ -141,18 +140,23 @@ def load_uploaded_npz(data: bytes, max_bytes: int = MAX_UPLOAD_BYTES, name: str 
     return ds
 
 
-def _check_npz_headers(path: Path, max_values: int) -> None:
-    """Apply the upload's stricter value limit to the arrays' headers; anything else load_dataset reports."""
+def check_npz_upload(data: bytes, max_bytes: int = MAX_UPLOAD_BYTES, max_values: int = MAX_NPZ_VALUES,
+                     name: str = "the uploaded .npz") -> bytes:
+    """The cheap checks of an .npz upload, before it is saved or loaded: its size, and each array's
+    .npy header (at most max_values values, no more than its zip member holds). Returns the bytes;
+    what these checks cannot see (not a zip, object arrays, bad shapes) load_dataset reports."""
+    data = check_upload_size(data, max_bytes, name)
     try:
-        with zipfile.ZipFile(path) as zf:
-            names = {n.removesuffix(".npy") for n in zf.namelist()}
-            for name in ("x", "y", "x_test", "y_test"):
-                if name in names:
-                    _check_npz_member(path, zf, name, max_values)
-    except DataError:
-        raise
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error, RuntimeError):
-        pass  # not a zip, a bad header...: load_dataset below says what is wrong
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            members = {n.removesuffix(".npy") for n in zf.namelist()}
+            for array in ("x", "y", "x_test", "y_test"):
+                if array in members:
+                    _check_npz_member(name, zf, array, max_values)
+    except DataError as exc:
+        raise UploadError(str(exc)) from None
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error, RuntimeError, NotImplementedError):
+        pass  # load_dataset says what is wrong
+    return data
 
 
 def _short(exc: Exception) -> str:
@@ -160,5 +164,5 @@ def _short(exc: Exception) -> str:
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
-__all__ = ["MAX_UPLOAD_BYTES", "MAX_IMAGE_SIDE", "MAX_IMAGE_PIXELS", "UploadError", "check_upload_size",
-           "load_uploaded_image", "load_uploaded_npz"]
+__all__ = ["MAX_UPLOAD_BYTES", "MAX_IMAGE_SIDE", "MAX_IMAGE_PIXELS", "MAX_NPZ_VALUES", "UploadError",
+           "check_upload_size", "check_npz_upload", "load_uploaded_image", "load_uploaded_npz"]

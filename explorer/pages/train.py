@@ -4,7 +4,6 @@ The run lives in a vae_core.jobs.TrainingJob (a background thread, one per brows
 page only reads its snapshot, polling with a fragment while a job is active.
 """
 
-import gc
 import re
 import uuid
 
@@ -25,12 +24,10 @@ SETTINGS = {"train_source": "digits", "train_idx": "", "train_arch": "mlp", "tra
 CURVES = [("test_neg_elbo", "−ELBO", "#1f3b73"), ("test_recon", "reconstruction", "#4c9be8"),
           ("test_kl", "KL", "#e8743b")]  # test-set terms; the train loss is β-weighted, so not comparable
 FONT = dict(size=15)
-CHARTS_EVERY = 2.0  # seconds between chart redraws while training (the progress bar: 0.5 s)
-# Streamlit runs gc.collect(2) after every script and fragment run (runner.postScriptGC): ~170 ms holding
-# the GIL over the ~300k objects of torch, plotly & co, which would stall training 2-3 times a second
-# while this page polls. Freezing the heap once makes those collections skip it. (Belongs in the launcher.)
-if gc.get_freeze_count() == 0:
-    gc.freeze()
+# Seconds between redraws while a job runs. Each poll costs the browser (and on a shared 2-core box
+# the training) more than the server: at 0.5 s / 2 s the page trained at ~0.65x the CLI's speed there,
+# at 1 s / 3 s at ~0.85x (see the report). Nothing polls when no job runs.
+PROGRESS_EVERY, CHARTS_EVERY = 1.0, 5.0
 registry, root = jobs.default_registry(), shared.checkpoints_root()
 session = st.session_state.setdefault("train_session", uuid.uuid4().hex)  # opaque, one per browser session
 saved = st.session_state.setdefault("train_saved", dict(SETTINGS, train_name=jobs.free_name("my-vae", root)))
@@ -122,9 +119,9 @@ def open_checkpoint(name: str) -> None:
 polling = bool(job and job.active)
 
 
-@st.fragment(run_every=0.5 if polling else None)
+@st.fragment(run_every=PROGRESS_EVERY if polling else None)
 def progress(job: jobs.TrainingJob, polling: bool) -> None:
-    """Cheap, so it can run twice a second: the progress bar and Stop."""
+    """Cheap, so it can run often: the progress bar and Stop."""
     snap = job.snapshot()
     if polling and not snap.active:
         st.session_state["train_renew_name"] = snap.checkpoint is not None
