@@ -1,0 +1,30 @@
+"""`python -m bench <name> [options]`: run one benchmark and print its table (see bench/README.md)."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+NAMES = {
+    "train": "images/s: vae_core's Trainer vs a bare PyTorch loop; the app's path vs the CLI's",
+    "quality": "-ELBO, recon, KL, IWAE NLL, active units after 10 epochs (via the CLI)",
+    "drag": "images per second while dragging: in-browser decoder vs a native st.slider",
+    "latency": "committed change (slider release, map click) -> updated page, in the real app",
+    "startup": "server start -> interactive Explore page, cold and warm",
+    "map": "encoding and projection time for 10k / 70k points; Scattergl pan frame time",
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv or argv[0] in ("-h", "--help") or argv[0] not in NAMES:
+        print("usage: python -m bench <name> [options]   (python -m bench <name> --help for options)\n")
+        for name, what in NAMES.items():
+            print(f"  {name:<8} {what}")
+        return 0 if argv and argv[0] in ("-h", "--help") else 2
+    module = importlib.import_module(f"bench.{argv[0]}")
+    return module.main(argv[1:]) or 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,177 @@
+"""Latency of a committed change in the real app (explorer/app.py), measured in Chromium: from the event
+(pointer up on a slider, a click on the map) to the finished rerun that shows the updated element.
+
+The page records, with performance.now(): the last pointerup, each change of stApp's
+data-test-script-state (running / notRunning), and the first animation frame after the run finished.
+Checkpoints: the bundled digits-2d (8x8) and a 28x28 conv model trained for --epochs-28 epochs on shapes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from bench import (
+    checkpoint_root,
+    chromium,
+    chromium_missing,
+    e2e_helpers,
+    header,
+    median,
+    open_app,
+    p95,
+    sweep,
+    table,
+    train_checkpoint,
+)
+
+DECODER = '.st-key-explore_decoder [data-testid="latent-decoder"]'
+MAP = ".st-key-explore_map .js-plotly-plot"
+RECORDER_JS = """() => {
+  const log = window.__lat = {states: [], ups: []};
+  const app = document.querySelector('[data-testid="stApp"]');
+  new MutationObserver(() => {
+    const s = app.dataset.testScriptState, t = performance.now();
+    log.states.push([s, t]);
+    if (s === "notRunning") requestAnimationFrame(() => log.states.push(["painted", performance.now()]));
+  }).observe(app, {attributes: true, attributeFilter: ["data-test-script-state"]});
+  window.addEventListener("pointerup", () => log.ups.push(performance.now()), {capture: true});
+}"""
+# Resolves when a run that started after the last pointerup has finished and painted.
+DONE_JS = """() => {
+  const log = window.__lat, up = log.ups[log.ups.length - 1];
+  if (up === undefined) return false;
+  const after = log.states.filter(([, t]) => t >= up);
+  const run = after.findIndex(([s]) => s === "running");
+  return run >= 0 && after.slice(run).some(([s]) => s === "painted");
+}"""
+# Screen position of a point of the map that a click selects (traces with customdata), a different one for each
+# k: trace k mod the number of such traces, point 3 + 7k mod its length.
+POINT_JS = """(gd, k) => {
+  const L = gd._fullLayout, r = gd.getBoundingClientRect();
+  const traces = gd._fullData.filter(t => t.customdata && t.customdata.length > 0);
+  const t = traces[k % traces.length], i = (3 + 7 * k) % t.customdata.length;
+  return {x: r.left + L.xaxis._offset + L.xaxis.l2p(t.x[i]), y: r.top + L.yaxis._offset + L.yaxis.l2p(t.y[i]),
+          index: t.customdata[i]};
+}"""
+
+
+async def measure(page) -> dict:
+    """After an event: wait for the rerun it caused; ms from the pointerup to the finished run and paint."""
+    await page.wait_for_function(DONE_JS, timeout=60_000)
+    log = await page.evaluate("window.__lat")
+    up = log["ups"][-1]
+    after = [(s, t) for s, t in log["states"] if t >= up]
+    first_run = next(i for i, (s, _) in enumerate(after) if s == "running")
+    done = next(t for s, t in after[first_run:] if s == "notRunning")
+    painted = next(t for s, t in after[first_run:] if s == "painted")
+    return {"done_ms": done - up, "painted_ms": painted - up, "start_ms": after[first_run][1] - up}
+
+
+async def decoder_release(page, k: int) -> dict:
+    """A short drag of the decoder's first slider (0.3 s), then release: the z goes to Python, one rerun."""
+    slider = page.locator(f"{DECODER} input[type=range]").first
+    box = await slider.bounding_box()
+    x0 = box["x"] + box["width"] * (0.3 if k % 2 else 0.7)
+    await sweep(page, box["x"] + 10, box["x"] + box["width"] - 10, x0, box["y"] + box["height"] / 2, 0.3, 60,
+                100 if k % 2 else -100)
+    await page.mouse.up()
+    return await measure(page)
+
+
+async def map_click(page, k: int) -> dict:
+    """A click on a point of the latent map (a different one each time): it becomes the selection."""
+    gd = page.locator(MAP)
+    point = await gd.evaluate(POINT_JS, k)
+    await page.mouse.move(point["x"] - 4, point["y"])
+    await page.mouse.move(point["x"], point["y"], steps=4)  # plotly picks the hovered point
+    await page.mouse.click(point["x"], point["y"])
+    row = await measure(page)
+    await page.locator(".st-key-selected").get_by_text("Test image #").wait_for()  # a point is selected
+    return row
+
+
+async def native_release(page, k: int) -> dict:
+    """Drag the Generate page's temperature st.slider a little and release: new samples from the server."""
+    thumb = page.locator(".st-key-gen_temperature input[type=range]").locator("xpath=../..")
+    box = await thumb.bounding_box()
+    x0, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    dx = 30 if k % 2 == 0 else -30
+    await sweep(page, x0 - 40, x0 + 40, x0, y, 0.3, 60, dx / 0.3)
+    await page.mouse.up()
+    return await measure(page)
+
+
+async def run(url: str, reps: int, warmup: bool = True) -> dict[str, list[dict]]:
+    out: dict[str, list[dict]] = {"decoder slider release (Explore)": [], "map click (Explore)": [],
+                                  "native st.slider release (Generate)": []}
+    async with chromium() as page:
+        await open_app(page, url)
+        await page.locator(f'{DECODER}[data-ready="true"]').wait_for()
+        await page.locator(MAP).scroll_into_view_if_needed()
+        await page.evaluate(RECORDER_JS)
+        for k in range(0 if warmup else 1, reps + 1):  # round 0 warms up, uncounted
+            for name, fn in (("decoder slider release (Explore)", decoder_release), ("map click (Explore)", map_click)):
+                row = await fn(page, k)
+                if k:
+                    out[name].append(row)
+        await open_app(page, url.replace("/?", "/generate?") if "/?" in url else url.rstrip("/") + "/generate")
+        await page.evaluate(RECORDER_JS)
+        for k in range(0 if warmup else 1, reps + 1):
+            row = await native_release(page, k)
+            if k:
+                out["native st.slider release (Generate)"].append(row)
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m bench latency", description=__doc__.splitlines()[0])
+    p.add_argument("--reps", type=int, default=15, help="events of each kind per checkpoint (default 15)")
+    p.add_argument("--epochs-28", type=int, default=1, help="epochs for the 28x28 conv checkpoint (0: skip it)")
+    p.add_argument("--quick", action="store_true", help="smoke settings: 1 event each, no warm-up, digits-2d only")
+    args = p.parse_args(argv)
+    if why := chromium_missing():
+        print(f"skipped: {why}")
+        return 0
+    if args.quick:
+        args.reps, args.epochs_28 = 1, 0
+    header("latency: committed change -> updated page (real app)")
+    h = e2e_helpers()
+    rows, failed = [], False
+    with tempfile.TemporaryDirectory(prefix="bench-latency-") as tmp:
+        root = checkpoint_root(Path(tmp) / "checkpoints")
+        names = ["digits-2d"]
+        if args.epochs_28 > 0:
+            train_checkpoint(root, "shapes28-conv-z8", ["--data", "shapes:28", "--latent-dim", "8", "--epochs",
+                                                        str(args.epochs_28)])
+            names.append("shapes28-conv-z8")
+        os.environ["LATENT_LAB_CHECKPOINTS"] = str(root)
+        extra = f" (default conv, z=8, {args.epochs_28} epoch(s) on shapes:28)" if args.epochs_28 else ""
+        print(f"{args.reps} events of each kind per checkpoint{'' if args.quick else ' after a warm-up round'}; "
+              "checkpoints: "
+              f"{', '.join(names)}{extra}\n", flush=True)
+        with h.streamlit_server("explorer/app.py") as app:
+            for name in names:
+                try:
+                    res = asyncio.run(run(app.url("", ckpt=name), args.reps, warmup=not args.quick))
+                except Exception as exc:  # keep what the other checkpoints measured; say what failed
+                    print(f"{name}: failed: {type(exc).__name__}: {str(exc).splitlines()[0]}", file=sys.stderr)
+                    failed = True
+                    continue
+                for kind, runs in res.items():
+                    done = [r["done_ms"] for r in runs]
+                    rows.append([name, kind, median(done), p95(done), median(r["painted_ms"] for r in runs),
+                                 median(r["start_ms"] for r in runs), len(runs)])
+    print(table(["checkpoint", "event", "median ms (run finished)", "p95 ms", "median ms (next frame painted)",
+                 "median ms to rerun start", "n"], rows))
+    worst = max((r[2] for r in rows), default=float("nan"))
+    print(f"\ntarget: median <= 150 ms: {'met' if worst <= 150 else 'MISSED'} (worst median {worst:.0f} ms)")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,150 @@
+"""Start-up: seconds from starting the server to an interactive Explore page (script run finished, map
+drawn, decoder image drawn), in Chromium, for the launcher (`python -m explorer`) and plain `streamlit run`.
+
+cold:   a fresh server on a checkpoints root copied without cache/ (nothing encoded or projected yet)
+warm:   a fresh server on the same root again (projections cached on disk by the cold visit)
+reload: a second visit (new browser context) to the warm server: modules imported, st caches full
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+from bench import (
+    APP_DONE,
+    REPO,
+    checkpoint_root,
+    chromium_browser,
+    chromium_missing,
+    e2e_helpers,
+    header,
+    median,
+    new_page,
+    table,
+)
+
+LAUNCHERS = {
+    "python -m explorer": lambda port: [sys.executable, "-m", "explorer", "--port", str(port)],
+    "streamlit run explorer/app.py": lambda port: [sys.executable, "-m", "streamlit", "run", "explorer/app.py",
+                                                   "--server.headless", "true", "--server.port", str(port)],
+}
+# Interactive: the run finished, the map drawn, the decoder's first image drawn (Playwright's CSS engine
+# looks inside the component's shadow root, which document.querySelector would not).
+READY = [APP_DONE, ".js-plotly-plot .main-svg", '[data-testid="latent-decoder"] canvas:not([data-frames="0"])']
+
+
+def wait_healthy(port: int, proc: subprocess.Popen, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode}")
+        try:
+            with urllib.request.urlopen(f"http://localhost:{port}/_stcore/health", timeout=2) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"server not healthy after {timeout} s")
+
+
+async def visit(browser, url: str) -> float:
+    """Seconds from the request to an interactive Explore page."""
+    page = await new_page(browser)
+    t0 = time.perf_counter()
+    await page.goto(url)
+    for selector in READY:
+        await page.wait_for_selector(selector, timeout=120_000)
+    seconds = time.perf_counter() - t0
+    await page.context.close()
+    return seconds
+
+
+async def start_and_visit(browser, launcher: str, root: Path, reload: bool) -> dict:
+    """Start a server on `root`, open Explore as soon as it answers; optionally visit a second time."""
+    port = e2e_helpers().free_port()
+    env = {**os.environ, "LATENT_LAB_CHECKPOINTS": str(root), "PYTHONPATH": str(REPO)}
+    with tempfile.TemporaryFile() as log:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(LAUNCHERS[launcher](port), cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            await asyncio.to_thread(wait_healthy, port, proc)
+            healthy = time.perf_counter() - t0
+            first = await visit(browser, f"http://localhost:{port}/")
+            row = {"healthy": healthy, "page": first, "total": time.perf_counter() - t0}
+            if reload:
+                row["reload"] = await visit(browser, f"http://localhost:{port}/")
+            return row
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+async def run(args, tmp: Path) -> list[list]:
+    results: dict[tuple[str, str], list[dict]] = {}
+    async with chromium_browser() as browser:
+        for rep in range(0 if args.warmup else 1, args.reps + 1):  # round 0 warms the file cache, uncounted
+            for launcher in args.launchers:
+                root = checkpoint_root(tmp / f"r{rep}-{launcher.split()[2]}", tuple(args.checkpoints))
+                cold = await start_and_visit(browser, launcher, root, reload=args.quick)
+                if rep:
+                    results.setdefault((launcher, "cold"), []).append(cold)
+                if not args.quick:  # quick: the reload visit goes to the cold server
+                    warm = await start_and_visit(browser, launcher, root, reload=True)
+                    if rep:
+                        results.setdefault((launcher, "warm"), []).append(warm)
+                shutil.rmtree(root, ignore_errors=True)
+    rows = []
+    for (launcher, mode), runs in results.items():
+        rows.append([launcher, mode, median(r["healthy"] for r in runs), median(r["page"] for r in runs),
+                     median(r["total"] for r in runs), " ".join(f"{r['total']:.1f}" for r in runs)])
+        if "reload" in runs[0]:
+            rows.append([launcher, "reload (same server, new visit)", None, median(r["reload"] for r in runs),
+                         None, " ".join(f"{r['reload']:.1f}" for r in runs)])
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m bench startup", description=__doc__.splitlines()[0])
+    p.add_argument("--reps", type=int, default=3, help="counted rounds, interleaved (default 3)")
+    p.add_argument("--launcher", choices=["both", "explorer", "streamlit"], default="both")
+    p.add_argument("--checkpoints", default="digits-2d", help="bundled checkpoints to copy (comma-separated)")
+    p.add_argument("--quick", action="store_true", help="smoke: the launcher, one cold start and a reload")
+    args = p.parse_args(argv)
+    if why := chromium_missing():
+        print(f"skipped: {why}")
+        return 0
+    args.launchers = [k for k in LAUNCHERS if args.launcher == "both" or args.launcher in k]
+    args.checkpoints = args.checkpoints.split(",")
+    if args.quick:
+        args.reps, args.launchers = 1, ["python -m explorer"]
+    args.warmup = not args.quick
+    header("startup: server start -> interactive Explore page")
+    print(f"checkpoints root: a copy of {', '.join(args.checkpoints)} without cache/; {args.reps} counted rounds "
+          "after an uncounted one; interactive = run finished, map and decoder image drawn\n", flush=True)
+    with tempfile.TemporaryDirectory(prefix="bench-startup-") as tmp:
+        rows = asyncio.run(run(args, Path(tmp)))
+    print(table(["launcher", "visit", "server healthy s", "request -> interactive s", "start -> interactive s "
+                 "(median)", "per round s"], rows))
+    for r in rows:
+        if r[1] == "warm":
+            verdict = "met" if r[4] <= 3 else "met once the server is up" if r[3] <= 3 else "MISSED"
+            print(f"\n{r[0]}, warm: start -> interactive {r[4]:.1f} s, request -> interactive {r[3]:.1f} s "
+                  f"(target <= 3 s: {verdict})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,138 @@
+"""Smoke tests for bench/: each benchmark starts and prints its table on tiny settings (`--quick`).
+
+Benchmarks are not tests: their numbers are recorded in bench/README.md, not asserted here. The
+browser ones are marked e2e and skip without Debian's Chromium.
+"""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bench import line_plot, median, p95, table
+from bench.__main__ import NAMES
+from bench.__main__ import main as bench_main
+
+REPO = Path(__file__).resolve().parents[1]
+needs_chromium = pytest.mark.skipif(not Path("/usr/bin/chromium").exists(),
+                                    reason="/usr/bin/chromium missing (make chromium)")
+
+
+def bench(*args: str, timeout: float = 240) -> str:
+    """Run `python -m bench ARGS` as a user would; returns stdout, or fails with the output's tail."""
+    # PASSIVE: on a busy 2-core machine, OpenMP's default spin-waiting makes torch several times slower.
+    env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_WAIT_POLICY": "PASSIVE"}
+    proc = subprocess.run([sys.executable, "-m", "bench", *args], cwd=REPO, env=env, capture_output=True,
+                          text=True, timeout=timeout)
+    assert proc.returncode == 0, f"exit {proc.returncode}\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+    assert f"command: `python -m bench {' '.join(args)}`" in proc.stdout
+    assert "machine: " in proc.stdout and "nproc=" in proc.stdout
+    return proc.stdout
+
+
+def rows(out: str, first_cell: str) -> list[list[str]]:
+    """Data rows of the printed markdown tables whose first cell starts with `first_cell`."""
+    cells = [[c.strip() for c in line.strip().strip("|").split("|")] for line in out.splitlines()
+             if line.startswith("| ")]
+    return [r for r in cells if r[0].startswith(first_cell)]
+
+
+def number(cell: str) -> float:
+    return float(cell)
+
+
+# --- helpers ---------------------------------------------------------------------------------------------
+
+
+def test_table_median_p95_and_plot(tmp_path):
+    text = table(["a", "b"], [["x", 1234.5], ["y", 0.012345], ["z", float("nan")]])
+    assert text.splitlines() == ["| a | b |", "|---|---|", "| x | 1234 |", "| y | 0.0123 |", "| z | n/a |"]
+    assert median([3, 1, 2, None]) == 2 and p95(list(range(101))) == 95
+    path = line_plot(tmp_path / "p.png", [("up", [0, 1, 2], [0, 1, 4]), ("flat", [0, 2], [1, 1])], "t", "x", "y",
+                     step=True)
+    from PIL import Image
+
+    with Image.open(path) as im:
+        assert im.size == (720, 420) and len(im.getcolors(100_000)) > 3  # lines and text, not a blank image
+
+
+def test_usage_lists_every_benchmark(capsys):
+    assert bench_main([]) == 2
+    out = capsys.readouterr().out
+    assert all(name in out for name in ("train", "quality", "drag", "latency", "startup", "map"))
+    assert set(NAMES) == {"train", "quality", "drag", "latency", "startup", "map"}
+
+
+# --- each benchmark, tiny settings ------------------------------------------------------------------------
+
+
+@pytest.mark.timeout(300)
+def test_train_quick():
+    out = bench("train", "--quick")
+    paths = rows(out, "")
+    names = [r[0] for r in paths]
+    assert any(n.startswith("bare loop (pytorch/examples") for n in names)
+    assert any(n.startswith("app path (jobs.TrainingJob") for n in names)
+    assert any(n.startswith("vae_core Trainer, default conv") for n in names)
+    trainer = rows(out, "vae_core Trainer (no callback)")[0]
+    assert number(trainer[1]) > 0 and number(trainer[4]) > 0  # images/s, speed vs bare
+
+
+@pytest.mark.timeout(300)
+def test_quality_quick():
+    out = bench("quality", "--quick")
+    found = rows(out, "digits")
+    assert [r[1] for r in found] == ["--arch mlp --hidden 400"]
+    for r in found:
+        neg_elbo, recon, kl = number(r[3]), number(r[4]), number(r[5])
+        assert neg_elbo == pytest.approx(recon + kl, rel=0.01) and neg_elbo > 0
+        assert number(r[6]) > 0  # IWAE NLL
+
+
+@pytest.mark.timeout(300)
+def test_map_quick_without_browser():
+    out = bench("map", "--quick", "--no-browser")
+    sizes = [r[0] for r in rows(out, "1000") + rows(out, "2000")]
+    assert sizes == ["1000", "2000"]
+    assert "browser part skipped" in out
+
+
+@pytest.mark.e2e
+@needs_chromium
+@pytest.mark.timeout(300)
+def test_map_quick_pans_the_plot():
+    out = bench("map", "--quick")
+    pan = rows(out, "2000")
+    assert any(r[1] == "pan (drag)" and r[-1] == "True" and number(r[2]) > 0 for r in pan), out
+
+
+@pytest.mark.e2e
+@needs_chromium
+@pytest.mark.timeout(300)
+def test_drag_quick():
+    out = bench("drag", "--quick")
+    component = rows(out, "in-browser decoder")[0]
+    native = rows(out, "native st.slider")[0]
+    assert number(component[3]) > 5  # the component draws while dragging
+    assert number(native[5]) >= 1  # the native slider shows an image after the release
+
+
+@pytest.mark.e2e
+@needs_chromium
+@pytest.mark.timeout(300)
+def test_latency_quick():
+    out = bench("latency", "--quick")
+    kinds = [r[1] for r in rows(out, "digits-2d")]
+    assert kinds == ["decoder slider release (Explore)", "map click (Explore)", "native st.slider release (Generate)"]
+
+
+@pytest.mark.e2e
+@needs_chromium
+@pytest.mark.timeout(300)
+def test_startup_quick():
+    out = bench("startup", "--quick")
+    found = rows(out, "python -m explorer")
+    assert [r[1] for r in found] == ["cold", "reload (same server, new visit)"]
+    assert number(found[0][4]) > 0
