@@ -165,4 +165,6 @@ def test_helpers_for_the_page(ckpt_root):
     assert path == jobs.save_upload(b"not an npz") and path.read_bytes() == b"not an npz"
     with pytest.raises(DataError, match="not a readable .npz"):
         jobs.describe_data(f"npz:{path}")
+    with pytest.raises(DataError, match=r"^mine\.npz: not a readable .npz"):
+        jobs.describe_data(f"npz:{path}", name="mine.npz")
     assert jobs.describe_data("digits") == "1438 train / 359 test images, 1x8x8, 10 classes"

@@ -201,8 +201,8 @@ class TrainingJob:
         finally:
             if self.active:  # a path above that did not settle the status
                 self._fail("training ended without a result")
-            with self._lock:
-                self._trainer = None  # drop the model and data; the checkpoint has them
+            with self._lock:  # drop the model, data and map images; the checkpoint has what counts
+                self._trainer, self._map_x = None, None
 
     def _pick_map_subset(self, ds: Dataset) -> None:
         """A fixed, evenly spaced subset of <= MAP_POINTS test images for the live map."""
@@ -298,13 +298,6 @@ class JobRegistry:
         if job is not None:
             job.stop()
 
-    def forget(self, session_id: str) -> None:
-        """Drop the session's job (stopping it if it still runs)."""
-        with self._lock:
-            job = self._jobs.pop(session_id, None)
-        if job is not None:
-            job.stop()
-
     def names_in_use(self) -> set[str]:
         """Checkpoint names that active jobs are writing."""
         with self._lock:
@@ -354,10 +347,14 @@ def save_upload(data: bytes, suffix: str = ".npz") -> Path:
     return path
 
 
-def describe_data(spec: str) -> str:
-    """A one-line summary of a dataset spec, e.g. '1437 train / 360 test images, 1x8x8, 10 classes';
-    raises DataError for anything malformed."""
-    ds = load_dataset(spec)
+def describe_data(spec: str, name: str | None = None) -> str:
+    """One line about a dataset, e.g. '1438 train / 359 test images, 1x8x8, 10 classes'; DataError if bad
+    (its message says `name`, e.g. the uploaded file's name, instead of the saved file's path)."""
+    try:
+        ds = load_dataset(spec)
+    except DataError as exc:
+        path = spec.partition(":")[2]
+        raise DataError(str(exc).replace(path, name) if name and path else str(exc)) from None
     c, h, w = ds.image_shape
     classes = f", {len(np.unique(ds.y_train))} classes" if ds.y_train is not None else ", no labels"
     return f"{len(ds.x_train)} train / {len(ds.x_test)} test images, {c}x{h}x{w}{classes}"

@@ -1,7 +1,7 @@
 """Train: settings, Start/Stop, live progress, loss curves and the latent map while it learns.
 
 The run lives in a vae_core.jobs.TrainingJob (a background thread, one per browser session); this
-page only reads its snapshot, polling with a fragment while a job is active.
+page only reads its snapshot, polling with fragments while a job is active.
 """
 
 import re
@@ -17,17 +17,18 @@ from vae_core.config import TrainConfig
 from vae_core.uploads import check_npz_upload
 
 SOURCES = {"digits": "Digits 8×8", "shapes": "Shapes 32×32", "npz": "Upload .npz", "idx": "IDX folder"}
-LRS = [1e-4, 3e-4, 1e-3, 3e-3, 1e-2]
 SETTINGS = {"train_source": "digits", "train_idx": "", "train_arch": "mlp", "train_latent": 2,
             "train_beta": 1.0, "train_warmup": 0, "train_epochs": 20, "train_lr": 1e-3, "train_batch": 128,
             "train_seed": 0, "train_overwrite": False}
 CURVES = [("test_neg_elbo", "−ELBO", "#1f3b73"), ("test_recon", "reconstruction", "#4c9be8"),
           ("test_kl", "KL", "#e8743b")]  # test-set terms; the train loss is β-weighted, so not comparable
-FONT = dict(size=15)
-# Seconds between redraws while a job runs. Each poll costs the browser (and on a shared 2-core box
-# the training) more than the server: at 0.5 s / 2 s the page trained at ~0.65x the CLI's speed there,
-# at 1 s / 3 s at ~0.85x (see the report). Nothing polls when no job runs.
+# Seconds between redraws while a job runs; nothing polls when none does. Redrawing changed plots costs
+# the browser far more than the server, and on a 2-core machine that CPU comes out of training: with
+# fast epochs the page trained at 0.73x the CLI's speed at 0.5 s / 2 s, 0.81x at 1 s / 3 s, 0.95x here.
 PROGRESS_EVERY, CHARTS_EVERY = 1.0, 5.0
+LAYOUT = dict(height=440, font=dict(size=15), margin=dict(l=10, r=10, t=50, b=10))
+
+shared.run_through_app()
 registry, root = jobs.default_registry(), shared.checkpoints_root()
 session = st.session_state.setdefault("train_session", uuid.uuid4().hex)  # opaque, one per browser session
 saved = st.session_state.setdefault("train_saved", dict(SETTINGS, train_name=jobs.free_name("my-vae", root)))
@@ -52,20 +53,21 @@ with left.container(border=True):
         if upload is not None:
             try:  # size and array-header limits before the file is saved or loaded
                 spec = f"npz:{jobs.save_upload(check_npz_upload(upload.getvalue(), name=upload.name))}"
-                st.caption(jobs.describe_data(spec))
+                st.caption(jobs.describe_data(spec, name=upload.name))
             except jobs.BAD_SETTINGS as exc:
                 data_error = str(exc)
                 st.error(data_error)
     elif source == "idx":
-        folder = st.text_input("Folder with train-images-idx3-ubyte etc.", key="train_idx")
-        spec = f"idx:{folder.strip()}" if folder.strip() else None
+        folder = st.text_input("Folder with train-images-idx3-ubyte etc.", key="train_idx").strip()
+        spec = f"idx:{folder}" if folder else None
     arch = st.segmented_control("Architecture", ["mlp", "conv"], key="train_arch", required=True)
     c1, c2 = st.columns(2)
     latent = c1.number_input("Latent size", 1, 64, key="train_latent")
     beta = c2.number_input("β (KL weight)", 0.0, 100.0, step=0.5, key="train_beta")
     epochs = c1.number_input("Epochs", 1, 1000, key="train_epochs")
     warmup = c2.number_input("KL warm-up epochs", 0, 1000, key="train_warmup")
-    lr = c1.select_slider("Learning rate", LRS, format_func="{:g}".format, key="train_lr")
+    lr = c1.select_slider("Learning rate", [1e-4, 3e-4, 1e-3, 3e-3, 1e-2], format_func="{:g}".format,
+                          key="train_lr")
     batch = c2.select_slider("Batch size", [16, 32, 64, 128, 256, 512], key="train_batch")
     seed = c1.number_input("Seed", 0, 2**31 - 1, key="train_seed")
     name = st.text_input("Save as checkpoint", key="train_name", max_chars=64)
@@ -84,15 +86,13 @@ with left.container(border=True):
 
 
 def curves(history) -> go.Figure:
-    epochs = [row["epoch"] for row in history]
-    fig = go.Figure()
+    fig, epochs = go.Figure(), [row["epoch"] for row in history]
     for key, label, color in CURVES:
         fig.add_scatter(x=epochs, y=[row[key] for row in history], name=label, mode="lines+markers",
                         line=dict(width=3, color=color))
-    fig.update_layout(title="Test loss (nats / image)", xaxis_title="epoch", height=440, font=FONT,
-                      margin=dict(l=10, r=10, t=50, b=10), legend=dict(orientation="h", y=-0.25))
-    fig.update_xaxes(dtick=max(1, round(len(epochs) / 8)))  # whole epochs only
-    return fig
+    fig.update_layout(title="Test loss (nats / image)", xaxis_title="epoch", **LAYOUT,
+                      legend=dict(orientation="h", y=-0.25))
+    return fig.update_xaxes(dtick=max(1, round(len(epochs) / 8)))  # whole epochs only
 
 
 def latent_map(snap: jobs.JobSnapshot) -> go.Figure:
@@ -103,11 +103,9 @@ def latent_map(snap: jobs.JobSnapshot) -> go.Figure:
         fig.add_trace(go.Scattergl(x=pts[mask, 0], y=pts[mask, 1], mode="markers", name=label, marker=dict(
             size=6, opacity=0.8, color=qualitative.T10[k % 10] if y is not None else "#4C78A8")))
     when = "untrained" if snap.map_epoch == 0 else f"epoch {snap.map_epoch}"
-    fig.update_layout(title=f"Latent map ({when})", height=440, font=FONT, uirevision=snap.name,
-                      xaxis_title=snap.map_axes[0], yaxis_title=snap.map_axes[1],
-                      margin=dict(l=10, r=10, t=50, b=10), legend=dict(title=None, itemsizing="constant"))
-    fig.update_yaxes(scaleanchor="x", scaleratio=1)  # distances in z mean the same both ways
-    return fig
+    fig.update_layout(title=f"Latent map ({when})", xaxis_title=snap.map_axes[0], yaxis_title=snap.map_axes[1],
+                      uirevision=snap.name, legend=dict(title=None, itemsizing="constant"), **LAYOUT)
+    return fig.update_yaxes(scaleanchor="x", scaleratio=1)  # distances in z mean the same both ways
 
 
 def open_checkpoint(name: str) -> None:
@@ -141,7 +139,7 @@ def progress(job: jobs.TrainingJob, polling: bool) -> None:
 
 @st.fragment(run_every=CHARTS_EVERY if polling else None)
 def charts(job: jobs.TrainingJob) -> None:
-    """What changes once per epoch, redrawn less often: each redraw costs the browser CPU."""
+    """What changes once per epoch, redrawn less often."""
     snap = job.snapshot()
     if history := snap.history:
         first, last = history[0]["test_neg_elbo"], history[-1]["test_neg_elbo"]
@@ -153,8 +151,8 @@ def charts(job: jobs.TrainingJob) -> None:
             st.metric("KL", f"{history[-1]['test_kl']:.2f}")
             st.metric("Images / s", f"{history[-1]['images_per_s']:,.0f}", help="training speed, last epoch")
     c1, c2 = st.columns(2)
-    if snap.history:
-        c1.plotly_chart(curves(snap.history), key="train_curves", config={"displayModeBar": False})
+    if history:
+        c1.plotly_chart(curves(history), key="train_curves", config={"displayModeBar": False})
     else:
         c1.info("Loss curves appear after the first epoch.")
     if snap.map_points is not None:
@@ -169,18 +167,17 @@ with right:
     progress(job, polling)
     charts(job)
     snap = job.snapshot()
+    kept = f"checkpoint **{snap.checkpoint}** holds epoch {snap.epoch}" if snap.checkpoint else "nothing saved"
     if snap.status == "finished":
         st.success(f"Done: {snap.message}. Saved as checkpoint **{snap.checkpoint}**; it is in the sidebar "
                    "picker on every page.")
     elif snap.status in ("stopped", "diverged"):
-        kept = f": checkpoint **{snap.checkpoint}** holds epoch {snap.epoch}" if snap.checkpoint else ""
-        (st.warning if snap.status == "diverged" else st.info)(f"{snap.message.capitalize()}{kept}.")
+        (st.warning if snap.status == "diverged" else st.info)(f"{snap.message.capitalize()}: {kept}.")
     elif snap.status == "failed":
         st.error(f"Training failed: {snap.message}")
     if not snap.active and snap.checkpoint:
         if st.button(f"Open {snap.checkpoint} in Explore", icon=":material/map:", key="train_open",
                      on_click=open_checkpoint, args=(snap.checkpoint,)):
             st.switch_page("pages/explore.py")
-    if snap.history and not snap.active:
         with st.expander("History table"):
             st.dataframe(snap.history, hide_index=True)

@@ -106,7 +106,7 @@ def test_bad_settings_and_uploads_get_a_message(train_app, page, e2e, tmp_path):
     page.locator(".st-key-train_source button", has_text="Upload .npz").click()
     e2e.wait_for_app(page)
     page.locator('[data-testid="stFileUploader"] input[type=file]').set_input_files(str(bad))
-    page.locator('[data-testid="stAlert"]', has_text="not a readable .npz file").wait_for()
+    page.locator('[data-testid="stAlert"]', has_text="pickled.npz: not a readable .npz file").wait_for()
     page.get_by_role("button", name="Start training").click()
     page.locator('[data-testid="stAlert"]', has_text="not a readable .npz file").first.wait_for()
     assert page.locator('[data-testid="stException"]').count() == 0
