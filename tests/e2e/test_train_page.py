@@ -90,7 +90,7 @@ def test_train_watch_it_learn_and_open_the_checkpoint(train_app, page, e2e):
     page.get_by_role("button", name="Open e2e-digits in Explore").click()
     page.get_by_role("heading", name="Explore the latent space").wait_for()
     e2e.wait_for_app(page)
-    assert "ckpt=e2e-digits" in page.url
+    page.wait_for_function("() => new URL(location.href).searchParams.get('ckpt') === 'e2e-digits'")
     assert page.locator(".st-key-checkpoint input").input_value() == "e2e-digits"
 
 
