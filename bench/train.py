@@ -138,7 +138,7 @@ def cli_run(cfg: ModelConfig, ds: Dataset, batch: int, device: str, root: Path, 
 
 
 def job_run(spec: str, batch: int, device: str, root: Path, counter: list) -> dict:
-    """The app's path: a TrainingJob (daemon thread, loads the spec, checkpoint + latent map per epoch)."""
+    """The app's path: a TrainingJob (a child process: loads the spec, checkpoint + latent map per epoch)."""
     from vae_core.jobs import TrainingJob
 
     counter[0] += 1

@@ -1,5 +1,8 @@
-"""Background training jobs: progress snapshots, stop, errors, and one job per session."""
+"""Background training jobs (a child process each): progress snapshots, stop, errors, a dying child,
+and one job per session."""
 
+import os
+import signal
 import time
 
 import numpy as np
@@ -21,12 +24,12 @@ def _job(name, epochs=2, data="digits", latent_dim=2, **train) -> TrainingJob:
     return TrainingJob(name, cfg, latent_dim=latent_dim, model_overrides=TINY, overwrite=overwrite)
 
 
-def _finish(job, timeout=30) -> jobs.JobSnapshot:
+def _finish(job, timeout=60) -> jobs.JobSnapshot:  # a job starts an interpreter and imports torch
     assert job.join(timeout), f"job still {job.snapshot().status} after {timeout}s"
     return job.snapshot()
 
 
-def _wait(job, until, timeout=30) -> jobs.JobSnapshot:
+def _wait(job, until, timeout=60) -> jobs.JobSnapshot:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         snap = job.snapshot()
@@ -100,20 +103,50 @@ def test_bad_data_fails_with_the_data_error(ckpt_root, tmp_path):
         assert snap.history == () and not (ckpt_root / "bad").exists()
 
 
-def test_unexpected_errors_become_a_short_message(ckpt_root, monkeypatch):
-    def boom(spec):
-        raise RuntimeError("out of memory\n" + "x" * 5000)
+def _worker_that(monkeypatch, code: str) -> None:
+    """Run the job's child as `python -c code` instead of `python -m vae_core.job_worker`."""
+    monkeypatch.setattr(jobs, "WORKER", ("-c", code))
 
-    monkeypatch.setattr(jobs, "load_dataset", boom)
+
+def test_unexpected_errors_become_a_short_message(ckpt_root, monkeypatch):
+    _worker_that(monkeypatch, "import vae_core.job_worker as w\n"
+                              "def boom(spec): raise RuntimeError('out of memory\\n' + 'x' * 5000)\n"
+                              "w.load_dataset = boom\nw.main()")
     snap = _finish(_job("boom").start())
     assert snap.status == "failed"
     assert snap.message == "training failed unexpectedly (RuntimeError: out of memory)"
+
+
+def test_a_child_that_dies_without_a_result_fails_the_job(ckpt_root, monkeypatch):
+    _worker_that(monkeypatch, "import sys; print('segfault-ish', file=sys.stderr); sys.exit(3)")
+    snap = _finish(_job("dies").start())
+    assert snap.status == "failed" and not snap.active
+    assert snap.message == "the training process ended without a result (exit code 3); its last words: segfault-ish"
+
+
+def test_a_killed_child_keeps_the_last_saved_epoch(ckpt_root):
+    job = _job("killed", epochs=500, batch_size=8)
+    _wait(job.start(), lambda s: s.epoch >= 1)
+    os.kill(job._proc.pid, signal.SIGKILL)
+    snap = _finish(job)
+    assert snap.status == "failed" and "killed by signal 9" in snap.message, snap.message
+    assert snap.checkpoint == "killed" and ckpt.read_info("killed", root=ckpt_root).epochs_done >= 1
+
+
+def test_concurrent_jobs_are_reproducible(ckpt_root):
+    """Each job owns its process and so its RNG: two at once with one seed train identically."""
+    a, b = _job("twin-a", seed=5).start(), _job("twin-b", seed=5).start()
+    sa, sb = _finish(a), _finish(b)
+    assert [r["test_neg_elbo"] for r in sa.history] == [r["test_neg_elbo"] for r in sb.history]
+    assert np.array_equal(sa.map_points, sb.map_points)
 
 
 def test_bad_model_settings_fail_cleanly(ckpt_root):
     cfg = TrainConfig(data="shapes:17", epochs=1, device="cpu")  # odd size: no stride-2 conv fits
     snap = _finish(TrainingJob("conv", cfg, model_overrides={"arch": "conv"}).start())
     assert snap.status == "failed" and "conv needs an even image size" in snap.message
+    with pytest.raises(JobError, match="unknown model setting.*: archh"):  # caught before a process starts
+        TrainingJob("typo", cfg, model_overrides={"archh": "conv"})
 
 
 def test_latent_map_uses_pca_above_two_dims(ckpt_root):

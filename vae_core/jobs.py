@@ -1,9 +1,14 @@
-"""Background training for the app: a TrainingJob runs the Trainer in a daemon thread.
+"""Background training for the app: a TrainingJob runs one training in a child process.
+
+The child is `python -m vae_core.job_worker`, spoken to in JSON lines (its docstring has the protocol).
+Not a thread of the server, because torch's OpenMP runtime in a non-main thread of a process that already
+has other OpenMP teams throttles its spin-waits: a job thread trained at 0.60x the CLI's speed on 2 cores.
+The child also owns its RNG, so concurrent jobs are reproducible, and a crash or a huge allocation in
+training cannot take the server down. If the server dies, the child sees its stdin end and stops.
 
 The page never blocks and never sees the Trainer: it reads `job.snapshot()`, an immutable copy of
-the progress (status, epoch, batch, history rows, a 2-D map of test latents, the error message).
-The callback is cheap on purpose: per batch it only stores a reference (no .item(), no sync), the
-loss becomes a float when a snapshot is read, and the latent map is refreshed at epoch ends.
+the progress (status, epoch, batch, history rows, a 2-D map of test latents, the error message) that a
+reader thread keeps up to date from the child's events: a few progress lines a second, one line per epoch.
 
 A JobRegistry keeps at most one job per (opaque) session id and refuses a checkpoint name that
 another running job is writing, so two browser sessions never disturb each other.
@@ -16,31 +21,33 @@ another running job is writing, so two browser sessions never disturb each other
 
 from __future__ import annotations
 
+import collections
 import hashlib
+import json
 import logging
 import os
+import subprocess
+import sys
 import tempfile
 import threading
 import time
-import traceback
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from . import checkpoint as ckpt
-from .config import ConfigError, TrainConfig, default_model_config
-from .data import DataError, Dataset, load_dataset
-from .latent import encode_dataset, make_projection
-from .train import BatchEvent, EpochEvent, Trainer, TrainingCallback, TrainResult
+from .config import ConfigError, ModelConfig, TrainConfig, to_dict
+from .data import DataError, load_dataset
+from .job_worker import MAP_POINTS
 
 log = logging.getLogger(__name__)
 
 STATUSES = ("queued", "running", "finished", "stopped", "diverged", "failed")
 ACTIVE = ("queued", "running")
-MAP_POINTS = 2000  # test images on the live latent map: enough to see clusters, cheap to encode
-# Trainer() seeds torch's global RNG before building the model; one at a time keeps inits reproducible.
-_INIT_LOCK = threading.Lock()
+WORKER = ("-m", "vae_core.job_worker")  # the child's command line after the interpreter
+_PACKAGE_ROOT = str(Path(__file__).resolve().parents[1])  # on the child's PYTHONPATH, so vae_core imports
 
 
 class JobError(ValueError):
@@ -63,7 +70,7 @@ class JobSnapshot:
     epochs: int = 0
     batch: int = 0  # batches done in the current epoch
     n_batches: int = 0
-    loss: float | None = None  # the latest batch's loss (beta-weighted -ELBO per example)
+    loss: float | None = None  # the latest reported batch's loss (beta-weighted -ELBO per example)
     history: tuple[dict, ...] = ()  # the Trainer's per-epoch rows
     map_points: np.ndarray | None = None  # (N, 2) float32: test latents, identity (D <= 2) or PCA
     map_labels: np.ndarray | None = None  # (N,) int64 or None
@@ -86,67 +93,72 @@ class JobSnapshot:
         return min(1.0, done / (self.epochs * self.n_batches))
 
 
-class _Recorder(TrainingCallback):
-    """The job's TrainingCallback; runs in the training thread."""
-
-    def __init__(self, job: TrainingJob):
-        self.job = job
-
-    def on_train_start(self, trainer: Trainer) -> None:
-        self.job._on_start(trainer)
-
-    def on_batch_end(self, event: BatchEvent) -> None:
-        # One reference assignment, atomic under the GIL: no lock, no .item(), no device sync.
-        self.job._progress = (event.epoch, event.batch + 1, event.n_batches, event.loss)
-
-    def on_epoch_end(self, event: EpochEvent) -> None:
-        self.job._on_epoch(event)
-
-
 class TrainingJob:
-    """One training run in a daemon thread; writes checkpoint `name` under `root` every epoch."""
+    """One training run in a child process; writes checkpoint `name` under `root` every epoch."""
 
     def __init__(self, name: str, train_config: TrainConfig, latent_dim: int = 2,
                  model_overrides: dict | None = None, overwrite: bool = False, root: Path | None = None):
         self.name = ckpt.validate_name(name)
         self.train_config = replace(train_config)
         self.latent_dim = latent_dim
-        self.model_overrides = dict(model_overrides or {})
+        self.model_overrides = _checked_overrides(model_overrides or {})
         self.overwrite = overwrite
         self.root = Path(root) if root is not None else ckpt.default_root()
         self.path = self.root / self.name
         self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._trainer: Trainer | None = None
-        self._thread: threading.Thread | None = None
-        self._progress: tuple = (0, 0, 0, None)  # (epoch, batch, n_batches, loss tensor)
+        self._stop_requested = False
+        self._proc: subprocess.Popen | None = None
+        self._reader: threading.Thread | None = None
+        self._stderr: collections.deque[str] = collections.deque(maxlen=20)
+        self._progress: tuple = (0, 0, 0, None)  # (epoch, batch, n_batches, loss) from the last progress event
         self._state = JobSnapshot(name=self.name, data=train_config.data, status="queued",
                                   message="loading data", epochs=train_config.epochs)
         self._history: list[dict] = []
-        self._map_x: np.ndarray | None = None
         self._t0 = 0.0
 
     # --- the page's side ---------------------------------------------------------------------
 
     def start(self) -> TrainingJob:
-        """Start the thread (once); returns self. Use JobRegistry.start from the app."""
+        """Start the child process (once); returns self. Use JobRegistry.start from the app."""
         with self._lock:
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name=f"train-{self.name}", daemon=True)
-                self._thread.start()
+            if self._proc is not None or self._state.status != "queued":
+                return self
+            if self._stop_requested:
+                self._state = replace(self._state, status="stopped", message="stopped before training")
+                return self
+            request = {"name": self.name, "train_config": to_dict(self.train_config), "latent_dim": self.latent_dim,
+                       "model_overrides": self.model_overrides, "overwrite": self.overwrite, "root": str(self.root),
+                       "threads": torch.get_num_threads()}  # a beta sweep trains with fewer than the default
+            env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [_PACKAGE_ROOT,
+                                                                            os.environ.get("PYTHONPATH")])))
+            try:  # cwd stays the server's, so relative data specs mean the same in the child
+                self._proc = subprocess.Popen([sys.executable, *WORKER], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                              stderr=subprocess.PIPE, encoding="utf-8", errors="replace", env=env,
+                                              start_new_session=True)  # a Ctrl-C on the server: stop via EOF
+                self._proc.stdin.write(json.dumps(request) + "\n")
+                self._proc.stdin.flush()
+            except OSError as exc:
+                self._state = replace(self._state, status="failed", message=f"could not start training: {exc}")
+                return self
+            self._reader = threading.Thread(target=self._read, name=f"train-{self.name}", daemon=True)
+            self._reader.start()
         return self
 
     def stop(self) -> None:
         """Ask the run to stop after the current batch; the last finished epoch stays saved."""
         with self._lock:
-            self._stop.set()
-            if self._trainer is not None:
-                self._trainer.request_stop()
+            self._stop_requested = True
+            if self._proc is not None and self._state.status in ACTIVE:
+                try:
+                    self._proc.stdin.write("stop\n")
+                    self._proc.stdin.flush()
+                except (OSError, ValueError):  # the child has ended or is ending: nothing to stop
+                    pass
 
     def join(self, timeout: float | None = None) -> bool:
-        """Wait for the thread; True when it has ended."""
-        if self._thread is not None:
-            self._thread.join(timeout)
+        """Wait for the child and its last event; True when the job has ended."""
+        if self._reader is not None:
+            self._reader.join(timeout)
         return not self.active
 
     @property
@@ -154,113 +166,101 @@ class TrainingJob:
         return self._state.status in ACTIVE
 
     def snapshot(self) -> JobSnapshot:
-        """An immutable copy of the progress; the loss is read from its tensor only here."""
-        epoch, batch, n_batches, loss = self._progress
+        """An immutable copy of the progress."""
         with self._lock:
-            state = self._state
+            state, (epoch, batch, n_batches, loss) = self._state, self._progress
             history = tuple(dict(row) for row in self._history)
         running = state.status == "running"
         return replace(
             state, history=history,
             epoch=len(history), batch=batch if running and epoch == len(history) else 0,
-            n_batches=n_batches or state.n_batches,
-            loss=float(loss) if loss is not None else None,
+            n_batches=n_batches or state.n_batches, loss=loss,
             seconds=(time.perf_counter() - self._t0) if running else state.seconds,
         )
 
-    # --- the training thread's side -----------------------------------------------------------
+    # --- the reader thread's side -------------------------------------------------------------
 
-    def _set(self, **changes) -> None:
+    def _read(self) -> None:
+        """Apply the child's events until its stdout ends; a child gone without a done event has failed."""
+        proc = self._proc
+        drain = threading.Thread(target=self._drain_stderr, args=(proc.stderr,), daemon=True)
+        drain.start()
+        done = False
+        for line in proc.stdout:
+            try:
+                done = self._apply(json.loads(line)) or done
+            except (ValueError, KeyError, TypeError):
+                log.warning("training job %s: unreadable line from the child: %.200r", self.name, line)
+        code = proc.wait()
+        drain.join(5)
         with self._lock:
+            for pipe in (proc.stdin, proc.stdout):
+                try:
+                    pipe.close()
+                except OSError:
+                    pass
+        if not done:
+            last = f"; its last words: {self._stderr[-1]}" if self._stderr else ""
+            how = f"killed by signal {-code}" if code < 0 else f"exit code {code}"
+            self._fail(f"the training process ended without a result ({how}){last}"[:400])
+
+    def _drain_stderr(self, pipe) -> None:
+        """Keep the child's stderr flowing (a full pipe would block it) and pass it on to the log."""
+        for line in pipe:
+            if line.strip():
+                self._stderr.append(line.strip()[:300])
+                log.warning("training job %s: %s", self.name, line.rstrip())
+        pipe.close()
+
+    def _apply(self, event: dict) -> bool:
+        """One event from the child into the state; True for the final one."""
+        kind = event["event"]
+        with self._lock:
+            if kind == "progress":
+                self._progress = (event["epoch"], event["batch"], event["n_batches"], event["loss"])
+                return False
+            changes: dict = {}
+            if kind == "start":
+                self._t0 = time.perf_counter()
+                self._progress = (event["epoch"], 0, event["n_batches"], None)
+                labels = event["map_labels"]
+                changes = dict(status="running", message="training", n_batches=event["n_batches"],
+                               class_names=tuple(event["class_names"]) if event["class_names"] else None,
+                               map_labels=None if labels is None else _readonly(np.array(labels, np.int64)))
+            elif kind == "epoch":
+                self._history.append(event["metrics"])
+                changes = dict(checkpoint=self.name)  # the child saved the checkpoint before this event
+            elif kind == "done":
+                changes = dict(status=event["status"], message=event["message"],
+                               seconds=(time.perf_counter() - self._t0) if self._t0 else 0.0)
+                if event["checkpoint"]:
+                    changes["checkpoint"] = self.name
+            if event.get("map"):
+                changes.update(map_points=_readonly(np.array(event["map"]["points"], np.float32).reshape(-1, 2)),
+                               map_axes=tuple(event["map"]["axes"]), map_epoch=event["map"]["epoch"])
             self._state = replace(self._state, **changes)
-
-    def _run(self) -> None:
-        try:
-            dataset = load_dataset(self.train_config.data)
-            self._set(class_names=tuple(dataset.class_names) if dataset.class_names else None)
-            self._pick_map_subset(dataset)
-            model_config = default_model_config(dataset.image_shape, self.latent_dim, **self.model_overrides)
-            with _INIT_LOCK:
-                trainer = Trainer(model_config, self.train_config, dataset, out=self.path,
-                                  callbacks=[_Recorder(self)])
-            with self._lock:
-                if self._stop.is_set():
-                    self._state = replace(self._state, status="stopped", message="stopped before training")
-                    return
-                self._trainer = trainer
-            result = trainer.fit()
-            self._finish(result)
-        except (DataError, ConfigError, ckpt.CheckpointError, ValueError, OSError) as exc:
-            # ValueError: e.g. conv on an odd image size, CUDA asked for but absent; the CLI treats
-            # these as bad input too. The message names what is wrong.
-            self._fail(str(exc) or type(exc).__name__)
-        except BaseException as exc:  # never lose an error: the thread has no one else to tell
-            log.error("training job %s failed:\n%s", self.name, traceback.format_exc())
-            text = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ""
-            self._fail(f"training failed unexpectedly ({type(exc).__name__}{': ' + text if text else ''})")
-        finally:
-            if self.active:  # a path above that did not settle the status
-                self._fail("training ended without a result")
-            with self._lock:  # drop the model, data and map images; the checkpoint has what counts
-                self._trainer, self._map_x = None, None
-
-    def _pick_map_subset(self, ds: Dataset) -> None:
-        """A fixed, evenly spaced subset of <= MAP_POINTS test images for the live map."""
-        idx = np.unique(np.linspace(0, len(ds.x_test) - 1, min(MAP_POINTS, len(ds.x_test))).astype(int))
-        self._map_x = np.ascontiguousarray(ds.x_test[idx])
-        labels = None if ds.y_test is None else ds.y_test[idx].copy()
-        if labels is not None:
-            labels.setflags(write=False)
-        self._set(map_labels=labels)
-
-    def _on_start(self, trainer: Trainer) -> None:
-        self._t0 = time.perf_counter()
-        self._progress = (len(trainer.history), 0, trainer.n_batches, None)
-        self._set(status="running", message="training", n_batches=trainer.n_batches)
-        self._refresh_map(trainer, epoch=0)
-
-    def _on_epoch(self, event: EpochEvent) -> None:
-        with self._lock:
-            self._history.append(dict(event.metrics))
-            self._state = replace(self._state, checkpoint=self.name)  # the Trainer saved before this event
-        self._refresh_map(self._trainer, epoch=event.epoch)
-
-    def _refresh_map(self, trainer: Trainer | None, epoch: int) -> None:
-        """Encode the map subset with the current model. Runs in the training thread between
-        epochs, so nothing trains meanwhile; encode_dataset uses no_grad/eval and restores train mode."""
-        if trainer is None or self._map_x is None:
-            return
-        try:
-            mu = encode_dataset(trainer.model, self._map_x, device=str(trainer.device)).mu
-            points, axes = _project_2d(mu, self._state.map_points)
-        except Exception:  # a map is a nicety: never let it end a training run
-            log.warning("latent map for %s failed:\n%s", self.name, traceback.format_exc())
-            return
-        points.setflags(write=False)
-        self._set(map_points=points, map_epoch=epoch, map_axes=axes)
-
-    def _finish(self, result: TrainResult) -> None:
-        seconds = time.perf_counter() - self._t0
-        with self._lock:
-            written = self.name if result.checkpoint is not None else self._state.checkpoint
-            self._state = replace(self._state, status=result.status, message=result.message,
-                                  checkpoint=written, seconds=seconds)
+            return kind == "done"
 
     def _fail(self, message: str) -> None:
-        self._set(status="failed", message=message,
-                  seconds=(time.perf_counter() - self._t0) if self._t0 else 0.0)
+        with self._lock:
+            self._state = replace(self._state, status="failed", message=message,
+                                  seconds=(time.perf_counter() - self._t0) if self._t0 else 0.0)
 
 
-def _project_2d(mu: np.ndarray, previous: np.ndarray | None) -> tuple[np.ndarray, tuple[str, str]]:
-    """mu (N, D) -> (N, 2): the latent itself for D <= 2, else PCA with the axes' signs kept
-    from the previous map, so the picture does not flip between epochs."""
-    if mu.shape[1] <= 2:
-        return make_projection("identity").fit_transform(mu).astype(np.float32), ("z1", "z2")
-    points = make_projection("pca").fit_transform(mu).astype(np.float32)
-    if previous is not None and previous.shape == points.shape:
-        signs = np.where((points * previous).sum(axis=0) < 0, -1.0, 1.0).astype(np.float32)
-        points = points * signs
-    return points, ("PC1", "PC2")
+def _checked_overrides(overrides: dict) -> dict:
+    """Model settings the child can rebuild from JSON: known ModelConfig fields only (JobError if not)."""
+    if unknown := sorted(set(overrides) - {f.name for f in fields(ModelConfig)} - {"input_shape", "latent_dim"}):
+        raise JobError(f"unknown model setting(s): {', '.join(unknown)}")
+    try:
+        json.dumps(overrides)
+    except (TypeError, ValueError) as exc:
+        raise JobError(f"model settings must be plain numbers, strings and lists: {exc}") from None
+    return dict(overrides)
+
+
+def _readonly(a: np.ndarray) -> np.ndarray:
+    a.setflags(write=False)
+    return a
 
 
 # --- one job per session ------------------------------------------------------------------------

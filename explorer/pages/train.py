@@ -1,6 +1,6 @@
 """Train: settings, Start/Stop, live progress, loss curves and the latent map while it learns.
 
-The run lives in a vae_core.jobs.TrainingJob (a background thread, one per browser session); this
+The run lives in a vae_core.jobs.TrainingJob (a child process, one per browser session); this
 page only reads its snapshot, polling with fragments while a job is active.
 """
 
