@@ -10,6 +10,7 @@ cannot both be imported as `conftest`. Scripts (bench/) load this file by path.
 """
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -42,6 +43,7 @@ class StreamlitServer:
     port: int
     process: subprocess.Popen
     log: Path
+    root: Path | None = None  # the checkpoints folder, when the test chose one (app_server)
 
     def url(self, path: str = "", **query) -> str:
         """http://localhost:PORT/path?query: a page of the running app."""
@@ -78,6 +80,24 @@ def streamlit_server(script: str | Path, *args: str, timeout: float = 90) -> Ite
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+def copy_checkpoints(dest: Path, names: tuple[str, ...] | None = None) -> Path:
+    """A copy of the bundled checkpoints (all, or `names`) in dest, without their caches or temp debris."""
+    ignore = shutil.ignore_patterns("cache", ".tmp-*")
+    for name in names or [p.name for p in (REPO / "checkpoints").iterdir() if p.is_dir() and p.name[0] != "."]:
+        shutil.copytree(REPO / "checkpoints" / name, dest / name, ignore=ignore)
+    return dest
+
+
+@contextmanager
+def app_server(root: Path) -> Iterator[StreamlitServer]:
+    """explorer/app.py served with `root` as its checkpoints folder, so the repository's stay untouched."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("LATENT_LAB_CHECKPOINTS", str(root))
+        with streamlit_server("explorer/app.py") as server:
+            server.root = root
+            yield server
 
 
 def _wait_healthy(server: StreamlitServer, timeout: float) -> None:
@@ -127,10 +147,12 @@ def browser():
 
 @pytest.fixture(scope="session")
 def e2e():
-    """This module's helpers: e2e.open_app, e2e.wait_for_app, e2e.decoder_stats, e2e.drag_slider."""
+    """This module's helpers: e2e.open_app, e2e.wait_for_app, e2e.decoder_stats, e2e.drag_slider,
+    e2e.streamlit_server, e2e.copy_checkpoints, e2e.app_server."""
     return SimpleNamespace(REPO=REPO, open_app=open_app, wait_for_app=wait_for_app,
                            decoder_stats=decoder_stats, drag_slider=drag_slider,
-                           streamlit_server=streamlit_server)
+                           streamlit_server=streamlit_server, copy_checkpoints=copy_checkpoints,
+                           app_server=app_server)
 
 
 @pytest.fixture

@@ -1,7 +1,6 @@
 """The Beta lab page in Chromium: it loads cleanly, and a tiny sweep (2 β values, 1 epoch) runs in the
 background to the rate-distortion chart. The server writes into a temporary copy of checkpoints/."""
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -15,13 +14,8 @@ PROGRESS = '[data-testid="stProgress"]'
 
 @pytest.fixture(scope="module")
 def lab_app(e2e, tmp_path_factory):
-    root = tmp_path_factory.mktemp("beta-lab") / "checkpoints"
-    shutil.copytree(e2e.REPO / "checkpoints", root, ignore=shutil.ignore_patterns("cache", ".tmp-*"))
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("LATENT_LAB_CHECKPOINTS", str(root))
-        with e2e.streamlit_server("explorer/app.py") as server:
-            server.root = root
-            yield server
+    with e2e.app_server(e2e.copy_checkpoints(tmp_path_factory.mktemp("beta-lab") / "checkpoints")) as server:
+        yield server
 
 
 def test_a_tiny_sweep_runs_to_the_rate_distortion_chart(lab_app, page, e2e):

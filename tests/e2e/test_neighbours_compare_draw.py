@@ -5,7 +5,6 @@ checkpoint; a stroke drawn on the canvas comes back reconstructed.
 One server for the module, on a checkpoints folder with a copy of digits-2d and a second digits model, so
 Compare has a comparable pair (the bundled two differ in image size)."""
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -29,14 +28,11 @@ IMAGES_LOADED_JS = """(sel) => { const imgs = [...document.querySelectorAll(sel 
 
 @pytest.fixture(scope="module")
 def app(e2e, tmp_path_factory):
-    root = tmp_path_factory.mktemp("e2e-ncd") / "checkpoints"
-    shutil.copytree(REPO / "checkpoints/digits-2d", root / "digits-2d", ignore=shutil.ignore_patterns("cache"))
+    root = e2e.copy_checkpoints(tmp_path_factory.mktemp("e2e-ncd") / "checkpoints", ("digits-2d",))
     model = VAE(ModelConfig(input_shape=(1, 8, 8), latent_dim=3, arch="mlp", hidden=(32,)))
     save_checkpoint(root / "digits-mlp", model, TrainConfig(data="digits", epochs=1), history=[])
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("LATENT_LAB_CHECKPOINTS", str(root))
-        with e2e.streamlit_server("explorer/app.py") as server:
-            yield server
+    with e2e.app_server(root) as server:
+        yield server
 
 
 def clean(page) -> None:
