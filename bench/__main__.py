@@ -12,6 +12,7 @@ NAMES = {
     "latency": "committed change (slider release, map click) -> updated page, in the real app",
     "startup": "server start -> interactive Explore page, cold and warm",
     "map": "encoding and projection time for 10k / 70k points; Scattergl pan frame time",
+    "pages": "every page: sidebar click -> page drawn, first visit and again",
 }
 
 

@@ -91,16 +91,32 @@ async def decoder_release(page, k: int) -> dict:
     return await measure(page)
 
 
+async def hover_point(page, k: int) -> dict:
+    """Hover a point of the map until plotly's hover label names it; returns the point.
+
+    Right after a rerun plotly may still be redrawing the figure, and a few points hide under others:
+    the label proves that a click here selects this point, else the next candidate is tried.
+    """
+    for attempt in range(10):
+        point = await page.locator(MAP).evaluate(POINT_JS, k + 101 * attempt)
+        await page.mouse.move(point["x"] - 4, point["y"])
+        await page.mouse.move(point["x"], point["y"], steps=4)  # plotly picks the hovered point
+        try:
+            await page.locator(f"{MAP} .hoverlayer", has_text=f"#{point['index']} ·").wait_for(timeout=3000)
+            return point
+        except Exception:  # playwright's TimeoutError: not this one
+            await page.mouse.move(point["x"] + 40, point["y"] + 40)
+    raise RuntimeError("no map point showed its hover label")
+
+
 async def map_click(page, k: int) -> dict:
     """A click on a point of the latent map (a different one each time): it becomes the selection."""
-    gd = page.locator(MAP)
-    point = await gd.evaluate(POINT_JS, k)
-    await page.mouse.move(point["x"] - 4, point["y"])
-    await page.mouse.move(point["x"], point["y"], steps=4)  # plotly picks the hovered point
+    point = await hover_point(page, k)
     await page.mouse.click(point["x"], point["y"])
     row = await measure(page)
     if row is not None:
-        await page.locator(".st-key-selected").get_by_text("Test image #").wait_for()  # a point is selected
+        selected = f"Test image #{point['index']} · label"  # this point, not another
+        await page.locator(".st-key-selected").get_by_text(selected).wait_for()
     return row
 
 

@@ -122,8 +122,6 @@ def test_drag_quick():
 @pytest.mark.e2e
 @needs_chromium
 @pytest.mark.timeout(300)
-@pytest.mark.skip(reason="the latency bench's scripted map click misses its point on a fresh server "
-                  "(Locator.wait_for timeout); results in bench/README.md were measured by hand. Fix open.")
 def test_latency_quick():
     out = bench("latency", "--quick")
     kinds = [r[1] for r in rows(out, "digits-2d")]
@@ -138,3 +136,13 @@ def test_startup_quick():
     found = rows(out, "python -m explorer")
     assert [r[1] for r in found] == ["cold", "reload (same server, new visit)"]
     assert number(found[0][4]) > 0
+
+
+@pytest.mark.e2e
+@needs_chromium
+@pytest.mark.timeout(400)
+def test_pages_quick_visits_every_page():
+    out = bench("pages", "--quick", timeout=380)
+    found = rows(out, "digits-2d")
+    assert [r[1] for r in found][:3] == ["Explore", "Interpolate", "Generate"] and len(found) >= 8, out
+    assert all(number(r[3]) > 0 and r[6] == "0" for r in found), out

@@ -1,0 +1,95 @@
+"""Every page of the real app (explorer/app.py), timed in Chromium: from a click on its sidebar link to the
+page's script run finished with its charts and images drawn, the first time this server shows it and again.
+
+A visitor moves between pages with the sidebar, so the browser is warm (Streamlit's frontend and plotly.js
+loaded) and what is timed is the server's run plus the drawing. A page that computes something the first
+time it is shown (scores, neighbours) shows that cost in the "first visit" column; "again" is the warm case.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from bench import checkpoint_root, chromium, chromium_missing, e2e_helpers, header, median, open_app, table
+from bench.latency import DONE_JS, RECORDER_JS
+
+NAV = '[data-testid="stSidebarNav"] a'
+# Drawn: every plotly chart of the main area has its SVG and every image of the main area has loaded.
+DRAWN_JS = """() => {
+  const main = document.querySelector('[data-testid="stMain"]');
+  const plots = [...main.querySelectorAll('.js-plotly-plot')];
+  const imgs = [...main.querySelectorAll('img')];
+  return plots.every(p => p.querySelector('.main-svg')) && imgs.every(i => i.complete);
+}"""
+
+
+async def visit(page, title: str) -> dict:
+    """Click the sidebar link `title`; ms from the click to the finished run and to the drawn page."""
+    await page.evaluate("window.__lat.ups = []")
+    await page.locator(NAV, has_text=title).first.click()  # titles are unique, none inside another
+    t_click = (await page.evaluate("window.__lat"))["ups"][-1]
+    await page.wait_for_function(DONE_JS, timeout=120_000)
+    log = await page.evaluate("window.__lat")
+    done = next(t for s, t in reversed(log["states"]) if s == "notRunning") - t_click
+    await page.wait_for_function(DRAWN_JS, timeout=60_000)
+    drawn = await page.evaluate("performance.now()") - t_click
+    errors = await page.locator('[data-testid="stException"], [data-testid="stAlertContentError"]').count()
+    return {"done_ms": done, "drawn_ms": drawn, "errors": errors}
+
+
+async def run(url: str, reps: int) -> tuple[list[str], dict[str, list[list[dict]]]]:
+    """Open Explore, then visit every page in menu order, `reps` + 1 times (the first round: first visits)."""
+    async with chromium((1300, 900)) as page:
+        await open_app(page, url)
+        await page.evaluate(RECORDER_JS)
+        titles = [t.strip().splitlines()[-1] for t in await page.locator(NAV).all_inner_texts()]  # after the icon
+        rounds: dict[str, list[list[dict]]] = {t: [] for t in titles}
+        for _ in range(reps + 1):
+            for title in titles[1:] + titles[:1]:  # Explore last: it is already open
+                rounds[title].append(await visit(page, title))
+    return titles, rounds
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m bench pages", description=__doc__.splitlines()[0])
+    p.add_argument("--reps", type=int, default=3, help="warm visits of each page after the first (default 3)")
+    p.add_argument("--checkpoints", default="digits-2d,shapes-6d", help="bundled checkpoints, each in its own "
+                   "browser session (default digits-2d,shapes-6d)")
+    p.add_argument("--quick", action="store_true", help="smoke settings: digits-2d, no warm visits")
+    args = p.parse_args(argv)
+    if why := chromium_missing():
+        print(f"skipped: {why}")
+        return 0
+    if args.quick:
+        args.reps, args.checkpoints = 0, "digits-2d"
+    names = tuple(args.checkpoints.split(","))
+    header("pages: sidebar click -> page drawn, every page (real app)")
+    h = e2e_helpers()
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="bench-pages-") as tmp:
+        os.environ["LATENT_LAB_CHECKPOINTS"] = str(checkpoint_root(Path(tmp) / "checkpoints", names))
+        with h.streamlit_server("explorer/app.py") as app:
+            for name in names:
+                titles, rounds = asyncio.run(run(app.url("", ckpt=name), args.reps))
+                for title in titles:
+                    first, warm = rounds[title][0], rounds[title][1:]
+                    rows.append([name, title, first["done_ms"] / 1000, first["drawn_ms"] / 1000,
+                                 median(r["done_ms"] for r in warm) / 1000 if warm else None,
+                                 median(r["drawn_ms"] for r in warm) / 1000 if warm else None,
+                                 sum(r["errors"] for r in rounds[title])])
+    print(f"{args.reps} warm visits per page after the first; seconds from the click on the page's sidebar link; "
+          "one fresh server, the checkpoints in turn\n")
+    print(table(["checkpoint", "page", "first visit: run finished s", "first visit: drawn s",
+                 "again: run finished s (median)", "again: drawn s (median)", "error elements"], rows))
+    worst = max((r[5] if r[5] is not None else r[3]) for r in rows)
+    print(f"\ntarget: every page <= 3 s warm: {'met' if worst <= 3 else 'MISSED'} (slowest {worst:.2f} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
