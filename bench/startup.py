@@ -39,7 +39,8 @@ LAUNCHERS = {
 }
 # Interactive: the run finished, the map drawn, the decoder's first image drawn (Playwright's CSS engine
 # looks inside the component's shadow root, which document.querySelector would not).
-READY = [APP_DONE, ".js-plotly-plot .main-svg", '[data-testid="latent-decoder"] canvas:not([data-frames="0"])']
+READY = [APP_DONE, ".st-key-explore_map .js-plotly-plot .main-svg",
+         '[data-testid="latent-decoder"] canvas:not([data-frames="0"])']
 
 
 def wait_healthy(port: int, proc: subprocess.Popen, timeout: float = 120) -> None:

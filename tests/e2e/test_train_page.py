@@ -4,7 +4,6 @@ The server writes checkpoints into a temporary copy of checkpoints/, never into 
 """
 
 import re
-import shutil
 from pathlib import Path
 
 import pytest
@@ -13,18 +12,14 @@ pytestmark = pytest.mark.e2e
 
 SHOTS = Path("/tmp/shots")
 STATUS = '[data-testid="stProgress"]'
+CHART = '[data-testid="stMain"] [data-testid="stPlotlyChart"]'  # the sidebar holds a hidden one (app.py)
 
 
 @pytest.fixture(scope="module")
 def train_app(e2e, tmp_path_factory):
     """A server of the real app whose checkpoints root is a temp copy of the bundled checkpoints."""
-    root = tmp_path_factory.mktemp("train-page") / "checkpoints"
-    shutil.copytree(e2e.REPO / "checkpoints", root, ignore=shutil.ignore_patterns("cache", ".tmp-*"))
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("LATENT_LAB_CHECKPOINTS", str(root))
-        with e2e.streamlit_server("explorer/app.py") as server:
-            server.root = root
-            yield server
+    with e2e.app_server(e2e.copy_checkpoints(tmp_path_factory.mktemp("train-page") / "checkpoints")) as server:
+        yield server
 
 
 def open_train_page(page, app, e2e) -> None:
@@ -70,7 +65,7 @@ def test_train_watch_it_learn_and_open_the_checkpoint(train_app, page, e2e):
     start(page, e2e, "e2e-digits", epochs=3)
     # A quiet machine may train all 3 epochs before the first 1 s poll shows "running".
     page.locator(STATUS, has_text=re.compile("running|finished")).wait_for(timeout=60_000)
-    page.locator('[data-testid="stPlotlyChart"]').first.wait_for()  # the untrained latent map
+    page.locator(CHART).first.wait_for()  # the untrained latent map
     shoot(page, "train_page_during.png")
 
     page.get_by_text("Done: trained 3 epochs").wait_for(timeout=120_000)
@@ -78,7 +73,7 @@ def test_train_watch_it_learn_and_open_the_checkpoint(train_app, page, e2e):
     shoot(page, "train_page_after.png")
     first, last, recon, kl, _ = metric_values(page)
     assert last < first and last == pytest.approx(recon + kl, abs=0.02)
-    assert page.locator('[data-testid="stPlotlyChart"]').count() == 2  # curves and map
+    assert page.locator(CHART).count() == 2  # curves and map
     assert page.locator('[data-testid="stException"]').count() == 0
     assert (train_app.root / "e2e-digits" / "model.safetensors").is_file()
     assert not (e2e.REPO / "checkpoints" / "e2e-digits").exists()
