@@ -14,6 +14,7 @@ import json
 import logging
 import os
 import tempfile
+import time
 import weakref
 from pathlib import Path
 
@@ -35,6 +36,7 @@ _component = st.components.v2.component(
 # model -> (weights fingerprint, static dir, source): exporting and hashing a conv
 # decoder costs ~15 ms, too much to repeat on every rerun.
 _sources: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+STALE_AFTER_S = 7 * 24 * 3600  # exported decoders unused this long are deleted when a new one is written
 
 
 def latent_decoder(
@@ -101,6 +103,7 @@ def decoder_source(model: nn.Module) -> dict:
         src = {"hash": digest, "latent_dim": latent_dim, "program": payload}
     else:
         weights = payload.pop("weights_b64")
+        _prune(folder)
         _write_atomic(folder / f"{digest}.bin", base64.b64decode(weights))  # raw little-endian float32
         _write_atomic(folder / f"{digest}.json", json.dumps(payload).encode())
         base = st.get_option("server.baseUrlPath").strip("/")
@@ -128,9 +131,22 @@ def _published(src: dict, folder: Path | None) -> bool:
     return "program" in src or (folder / f"{src['hash']}.bin").exists()
 
 
+def _prune(folder: Path, max_age_s: float = STALE_AFTER_S) -> None:
+    """Delete exported decoders that no page has published for max_age_s (each publish touches its files),
+    so a long-running server that sees many trained models does not fill its disk."""
+    cutoff = time.time() - max_age_s
+    for path in folder.glob("*.*"):
+        try:
+            if path.suffix in (".bin", ".json") and path.stat().st_mtime < cutoff:
+                path.unlink()
+        except OSError:  # another server process pruned or touched it first
+            pass
+
+
 def _write_atomic(path: Path, content: bytes) -> None:
     """Write once, atomically: a reader sees no file or the whole file, never a partial one."""
     if path.exists():  # named by content hash, so an existing file is already right
+        os.utime(path)  # in use: keep it from _prune
         return
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
