@@ -1,10 +1,9 @@
-"""`python -m explorer [--port N]`: serve explorer/app.py headless, importing the heavy modules meanwhile.
+"""`python -m explorer [--port N]`: import the heavy modules, then serve explorer/app.py headless.
 
-Streamlit runs in this process. The server starts at once and a background thread imports what the
-Explore page needs (torch, plotly, vae_core), so those seconds overlap with the browser loading the
-frontend instead of landing on the first page view (DESIGN.md, "Start-up"). Python's import lock makes
-a page that needs a module still being imported wait for it. umap (numba) and torch._dynamo are left
-to the pages that use them: importing them up front made the whole start 1.8 s slower.
+Streamlit runs in this process, so what the Explore page imports is already imported when the server
+is up and the first visitor arrives (DESIGN.md, "Start-up": seconds of imports otherwise land on the
+first page view). umap (numba) and torch._dynamo are left to the pages that use them: importing them
+here made the start 1.8 s slower, and training runs in its own process (vae_core.job_worker).
 """
 
 from __future__ import annotations
@@ -13,17 +12,15 @@ import argparse
 import importlib
 import os
 import sys
-import threading
 import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 
 
-# What the Explore page imports, in the order it needs them (plotly first: app.py sends a chart before
-# importing torch; sklearn: the digits test set).
-WARM_MODULES = ("plotly.graph_objects", "torch", "vae_core.checkpoint", "vae_core.latent", "vae_core.metrics",
-                "sklearn.datasets")
+# What the Explore page imports (sklearn: the digits test set).
+WARM_MODULES = ("torch", "plotly.graph_objects", "sklearn.datasets", "vae_core.checkpoint", "vae_core.latent",
+                "vae_core.metrics")
 
 
 def warm_imports() -> float:
@@ -31,9 +28,7 @@ def warm_imports() -> float:
     t0 = time.perf_counter()
     for name in WARM_MODULES:
         importlib.import_module(name)
-    seconds = time.perf_counter() - t0
-    print(f"Latent Lab: imported torch, plotly and vae_core in the background ({seconds:.1f} s)", file=sys.stderr)
-    return seconds
+    return time.perf_counter() - t0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -49,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     os.chdir(REPO)
     sys.path.insert(0, str(REPO))
 
-    threading.Thread(target=warm_imports, name="warm-imports", daemon=True).start()
+    print(f"Latent Lab: importing torch, plotly, vae_core... ({warm_imports():.1f} s)", file=sys.stderr)
     from streamlit.runtime.pages_manager import PagesManager
     from streamlit.web import cli
 

@@ -12,33 +12,16 @@ HERE = Path(__file__).resolve().parent
 if str(HERE.parent) not in sys.path:  # `streamlit run` puts only explorer/ on the path
     sys.path.insert(0, str(HERE.parent))
 
-import plotly.graph_objects as go  # noqa: E402
 import streamlit as st  # noqa: E402
+
+from explorer import lesson_bar, shared  # noqa: E402
+from vae_core import checkpoint as ck  # noqa: E402
 
 CSS = """<style>
 [data-testid="stImage"] img { image-rendering: pixelated; }   /* pixels stay sharp squares */
 .block-container { padding-top: 2.2rem; }
-.st-key-plotly_preload { display: none; }
 </style>"""
 
-
-def start_page() -> None:
-    """Page config, CSS, and an empty hidden plotly chart, sent before the slow imports below.
-
-    The browser fetches and compiles plotly.js (4.7 MB, 1-1.5 s here) only when a first chart element
-    arrives. Sending one now makes that overlap with the server importing torch and loading the model,
-    instead of starting after the page's real charts arrive.
-    """
-    st.set_page_config(page_title="Latent Lab", page_icon=":material/blur_on:", layout="wide")
-    st.html(CSS)
-    with st.sidebar.container(key="plotly_preload"):
-        st.plotly_chart(go.Figure(), key="plotly_preload_chart", config={"staticPlot": True})
-
-
-start_page()
-
-from explorer import lesson_bar, shared  # noqa: E402  (imports torch: seconds on a fresh server)
-from vae_core import checkpoint as ck  # noqa: E402
 
 # (file stem, title, icon). A page joins the menu once its file exists, so pages can land one at a time.
 PAGES = [
@@ -82,6 +65,8 @@ def checkpoint_sidebar(names: list[str]) -> None:
 
 
 def main() -> None:
+    st.set_page_config(page_title="Latent Lab", page_icon=":material/blur_on:", layout="wide")
+    st.html(CSS)
     names = ck.list_checkpoints(shared.checkpoints_root())
     shared.init_state(names)
     for key in shared.PERSISTENT:  # keep page widgets' values while other pages run

@@ -17,7 +17,7 @@ pytestmark = [
                        reason="checkpoints/digits-2d is missing (make checkpoints)"),
 ]
 EXCEPTION = '[data-testid="stException"]'
-PLOT = '[data-testid="stMain"] [data-testid="stPlotlyChart"]'  # the sidebar holds a hidden one (app.py)
+PLOT = '[data-testid="stMain"] [data-testid="stPlotlyChart"]'  # main area only, not the sidebar
 IMAGES_LOADED_JS = """(sel) => { const imgs = [...document.querySelectorAll(sel + " img")];
   return imgs.length >= 2 && imgs.every(i => i.complete && i.naturalWidth >= 64); }"""
 

@@ -12,7 +12,7 @@ pytestmark = pytest.mark.e2e
 
 SHOTS = Path("/tmp/shots")
 STATUS = '[data-testid="stProgress"]'
-CHART = '[data-testid="stMain"] [data-testid="stPlotlyChart"]'  # the sidebar holds a hidden one (app.py)
+CHART = '[data-testid="stMain"] [data-testid="stPlotlyChart"]'  # main area only, not the sidebar
 
 
 @pytest.fixture(scope="module")
