@@ -14,7 +14,7 @@ if str(HERE.parent) not in sys.path:  # `streamlit run` puts only explorer/ on t
 
 import streamlit as st  # noqa: E402
 
-from explorer import lesson_bar, shared  # noqa: E402
+from explorer import lesson_bar, server_tuning, shared  # noqa: E402
 from vae_core import checkpoint as ck  # noqa: E402
 
 CSS = """<style>
@@ -95,6 +95,7 @@ def main() -> None:
         st.error(f"Something went wrong on this page: {type(exc).__name__}: {exc}")
     finally:
         st.session_state.pop("_app_frame", None)
+    server_tuning.tune_once()  # after the first run: its imports and caches are the long-lived part
 
 
 main()

@@ -201,3 +201,29 @@ def test_helpers_for_the_page(ckpt_root):
     with pytest.raises(DataError, match=r"^mine\.npz: not a readable .npz"):
         jobs.describe_data(f"npz:{path}", name="mine.npz")
     assert jobs.describe_data("digits") == "1438 train / 359 test images, 1x8x8, 10 classes"
+
+
+def test_a_prestarted_worker_is_taken_by_the_next_job(ckpt_root):
+    jobs.prestart_worker()
+    spare = jobs._spare[1]
+    job = _job("from-spare", epochs=1).start()
+    assert job._proc is spare and jobs._spare is None
+    assert _finish(job).status == "finished"
+
+
+def test_a_spare_from_another_command_is_not_used(ckpt_root, monkeypatch):
+    jobs.prestart_worker()
+    stale = jobs._spare[1]
+    _worker_that(monkeypatch, "import sys; sys.exit(3)")  # the command changed since the spare started
+    job = _job("not-the-spare", epochs=1).start()
+    assert job._proc is not stale
+    assert stale.wait(30) is not None  # told to end (its stdin closed), not left running
+    assert _finish(job).status == "failed"
+
+
+def test_threads_reach_the_child_request(ckpt_root, monkeypatch):
+    _worker_that(monkeypatch, "import json, sys; print(json.loads(sys.stdin.readline())['threads'], file=sys.stderr)")
+    for threads, seen in ((1, "1"), (None, "None")):  # None: the child keeps torch's default, like the CLI
+        job = TrainingJob(f"threads-{seen}", TrainConfig(data="digits", epochs=1), threads=threads).start()
+        job.join(60)
+        assert job._stderr and job._stderr[-1].strip() == seen

@@ -32,6 +32,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+import torch._dynamo  # noqa: F401  (the first optimiser step imports it: seconds a spare worker pays ahead)
 
 from . import checkpoint as ckpt
 from .config import ConfigError, TrainConfig, default_model_config, from_dict
@@ -161,8 +162,8 @@ def main() -> int:
     except ValueError as exc:
         send({"event": "done", "status": "failed", "message": f"bad request: {exc}", "checkpoint": False})
         return 2
-    if request.get("threads") and request["threads"] != torch.get_num_threads():
-        torch.set_num_threads(int(request["threads"]))  # the server's setting (a beta sweep uses fewer)
+    if request.get("threads"):
+        torch.set_num_threads(int(request["threads"]))  # e.g. a beta sweep's tiny models: one thread
     stop = threading.Event()
     threading.Thread(target=_watch_stdin, args=(stop,), name="stdin", daemon=True).start()
     run(request, send, stop)

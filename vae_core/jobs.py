@@ -35,7 +35,6 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from . import checkpoint as ckpt
 from .config import ConfigError, ModelConfig, TrainConfig, to_dict
@@ -48,6 +47,49 @@ STATUSES = ("queued", "running", "finished", "stopped", "diverged", "failed")
 ACTIVE = ("queued", "running")
 WORKER = ("-m", "vae_core.job_worker")  # the child's command line after the interpreter
 _PACKAGE_ROOT = str(Path(__file__).resolve().parents[1])  # on the child's PYTHONPATH, so vae_core imports
+
+
+# --- worker processes ----------------------------------------------------------------------------------
+
+_spare: tuple[tuple, subprocess.Popen] | None = None  # (command and environment, a started worker)
+_spare_lock = threading.Lock()
+
+
+def _worker_command() -> tuple[list[str], dict]:
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [_PACKAGE_ROOT, os.environ.get("PYTHONPATH")])))
+    return [sys.executable, *WORKER], env
+
+
+def _spawn(cmd: list[str], env: dict) -> subprocess.Popen:
+    # cwd stays the server's, so relative data specs mean the same in the child. start_new_session: a Ctrl-C
+    # on the server does not kill it mid-write; it stops at the end of its stdin instead.
+    return subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            encoding="utf-8", errors="replace", env=env, start_new_session=True)
+
+
+def prestart_worker() -> None:
+    """Start a worker process now for the next TrainingJob to take. A worker spends seconds importing torch
+    and vae_core before it reads its request; a beta sweep calls this while a member trains, so the next
+    member starts at once. At most one spare exists; it exits when the server does (end of its stdin)."""
+    global _spare
+    cmd, env = _worker_command()
+    with _spare_lock:
+        if _spare is None or _spare[1].poll() is not None:
+            _spare = ((tuple(cmd), tuple(sorted(env.items()))), _spawn(cmd, env))
+
+
+def _take_worker() -> subprocess.Popen:
+    """The spare worker if it is alive and was started with today's command and environment, else a new one."""
+    global _spare
+    cmd, env = _worker_command()
+    with _spare_lock:
+        spare, _spare = _spare, None
+    if spare is not None:
+        key, proc = spare
+        if key == (tuple(cmd), tuple(sorted(env.items()))) and proc.poll() is None:
+            return proc
+        proc.stdin.close()  # stale: it ends at the end of its stdin
+    return _spawn(cmd, env)
 
 
 class JobError(ValueError):
@@ -97,8 +139,10 @@ class TrainingJob:
     """One training run in a child process; writes checkpoint `name` under `root` every epoch."""
 
     def __init__(self, name: str, train_config: TrainConfig, latent_dim: int = 2,
-                 model_overrides: dict | None = None, overwrite: bool = False, root: Path | None = None):
+                 model_overrides: dict | None = None, overwrite: bool = False, root: Path | None = None,
+                 threads: int | None = None):
         self.name = ckpt.validate_name(name)
+        self.threads = threads  # torch intra-op threads in the child; None: torch's default, as the CLI
         self.train_config = replace(train_config)
         self.latent_dim = latent_dim
         self.model_overrides = _checked_overrides(model_overrides or {})
@@ -128,13 +172,9 @@ class TrainingJob:
                 return self
             request = {"name": self.name, "train_config": to_dict(self.train_config), "latent_dim": self.latent_dim,
                        "model_overrides": self.model_overrides, "overwrite": self.overwrite, "root": str(self.root),
-                       "threads": torch.get_num_threads()}  # a beta sweep trains with fewer than the default
-            env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [_PACKAGE_ROOT,
-                                                                            os.environ.get("PYTHONPATH")])))
-            try:  # cwd stays the server's, so relative data specs mean the same in the child
-                self._proc = subprocess.Popen([sys.executable, *WORKER], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                              stderr=subprocess.PIPE, encoding="utf-8", errors="replace", env=env,
-                                              start_new_session=True)  # a Ctrl-C on the server: stop via EOF
+                       "threads": self.threads}
+            try:
+                self._proc = _take_worker()
                 self._proc.stdin.write(json.dumps(request) + "\n")
                 self._proc.stdin.flush()
             except OSError as exc:

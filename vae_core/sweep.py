@@ -14,18 +14,14 @@ and the CLI can open them; running the same beta again on the same data replaces
 from __future__ import annotations
 
 import hashlib
-import importlib
 import logging
-import sys
 import threading
 import time
 import traceback
-from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from . import checkpoint as ckpt
 from . import jobs
@@ -41,7 +37,7 @@ BETA_CHOICES = (0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0)  # what the page offer
 MAX_BETAS = 8
 # One intra-op thread while a sweep trains. These models are tiny (a 64-256-8 MLP), so two threads only add
 # synchronisation, and on a shared, loaded 2-core machine they stall each other: 10 epochs on digits took 0.8 s
-# with one thread and 12-17 s with two (load average ~7). torch's setting is process-wide: see _fewer_threads.
+# with one thread and 12-17 s with two (load average ~7). Each member trains in its own process (jobs).
 SWEEP_THREADS = 1
 
 
@@ -190,38 +186,6 @@ def member_view(model, x: np.ndarray, n: int = 8, seed: int = 0) -> MemberView:
 # --- running a sweep ---------------------------------------------------------------------------------
 
 
-def warm_up() -> None:
-    """Import, in a daemon thread, what the first optimiser step of a process imports (torch._dynamo: ~5 s
-    on an idle 2-core machine, ~15 s under load), so a page can pay it while its visitor picks the settings."""
-    if "torch._dynamo" not in sys.modules:
-        threading.Thread(target=importlib.import_module, args=("torch._dynamo",), name="warm-up", daemon=True).start()
-
-
-
-_threads_lock = threading.Lock()
-_threads_users = 0
-_threads_before = 0
-
-
-@contextmanager
-def _fewer_threads():
-    """torch runs SWEEP_THREADS intra-op threads while any sweep trains (threads started meanwhile, such as
-    the members' training threads, inherit it); the last sweep to end restores the previous number."""
-    global _threads_users, _threads_before
-    with _threads_lock:
-        if _threads_users == 0:
-            _threads_before = torch.get_num_threads()
-            torch.set_num_threads(SWEEP_THREADS)
-        _threads_users += 1
-    try:
-        yield
-    finally:
-        with _threads_lock:
-            _threads_users -= 1
-            if _threads_users == 0:
-                torch.set_num_threads(_threads_before)
-
-
 @dataclass(frozen=True)
 class SweepSnapshot:
     """An immutable copy of a sweep's progress; `current` is the member now (or last) training."""
@@ -308,24 +272,26 @@ class SweepJob:
     def _run(self) -> None:
         s, done, problems = self.settings, [], []
         try:
-            with _fewer_threads():
-                for i, (beta, name) in enumerate(zip(s.betas, self.names, strict=True)):
-                    job = jobs.TrainingJob(name, s.train_config(beta), s.latent_dim, s.model_overrides,
-                                           overwrite=True, root=self.root)
-                    with self._lock:
-                        if self._stop.is_set():
-                            break
-                        self._job = job
-                        self._state = replace(self._state, status="running", index=i, message=f"training β = {beta:g}")
-                    self.registry.start(self.key, job).join()
-                    snap = job.snapshot()
-                    if snap.status == "finished":
-                        done.append(name)
-                    elif snap.status == "diverged":
-                        problems.append(f"β = {beta:g}: {snap.message}")
-                    elif snap.status == "failed":
-                        raise jobs.JobError(f"β = {beta:g}: {snap.message}")
-                    self._set(done=tuple(done))
+            for i, (beta, name) in enumerate(zip(s.betas, self.names, strict=True)):
+                job = jobs.TrainingJob(name, s.train_config(beta), s.latent_dim, s.model_overrides,
+                                       overwrite=True, root=self.root, threads=SWEEP_THREADS)
+                with self._lock:
+                    if self._stop.is_set():
+                        break
+                    self._job = job
+                    self._state = replace(self._state, status="running", index=i, message=f"training β = {beta:g}")
+                self.registry.start(self.key, job)
+                if i + 1 < len(s.betas):
+                    jobs.prestart_worker()  # the next member's process imports while this one trains
+                job.join()
+                snap = job.snapshot()
+                if snap.status == "finished":
+                    done.append(name)
+                elif snap.status == "diverged":
+                    problems.append(f"β = {beta:g}: {snap.message}")
+                elif snap.status == "failed":
+                    raise jobs.JobError(f"β = {beta:g}: {snap.message}")
+                self._set(done=tuple(done))
             seconds = time.perf_counter() - self._t0
             if self._stop.is_set():
                 status, message = "stopped", f"stopped; {len(done)} of {len(s.betas)} β values trained"
@@ -384,4 +350,4 @@ def default_sweeps() -> SweepRegistry:
 
 __all__ = ["PREFIX", "BETA_CHOICES", "MAX_BETAS", "SweepSettings", "preset", "data_slug", "sweep_name",
            "SweepPoint", "rate_distortion", "sweep_point", "find_sweep", "MemberView", "example_indices",
-           "member_view", "warm_up", "SweepSnapshot", "SweepJob", "SweepRegistry", "default_sweeps"]
+           "member_view", "SweepSnapshot", "SweepJob", "SweepRegistry", "default_sweeps"]

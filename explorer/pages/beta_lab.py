@@ -77,7 +77,6 @@ def factor_section(reports: dict[str, disentangle.FactorReport]) -> None:
 
 
 shared.run_through_app()
-sweep.warm_up()
 root, sweeps = shared.checkpoints_root(), sweep.default_sweeps()
 session = st.session_state.setdefault("beta_session", uuid.uuid4().hex)  # one sweep per browser session
 picked = picked_data()
