@@ -78,8 +78,8 @@ def explore(ctx: shared.Context) -> None:
         fig = shared.latent_map(ctx, points, shared.axis_titles(ctx, method, proj), color,
                                 equal_axes=method != "umap")
         if selected is not None:
-            shared.add_marker(fig, points[selected], "selected", symbol="circle-open", size=18)
-        shared.add_marker(fig, proj.transform(z[None])[0], "current z", symbol="x", color="#d62728")
+            shared.add_marker_shape(fig, points[selected], "ring", color="black")
+        shared.add_marker_shape(fig, proj.transform(z[None])[0], "x")
         st.plotly_chart(fig, on_select="rerun", selection_mode=("points", "box", "lasso"), key="explore_map",
                         config={"displaylogo": False})
         if method == "umap":
