@@ -15,10 +15,11 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench import checkpoint_root, chromium, chromium_missing, e2e_helpers, header, median, open_app, table
-from bench.latency import DONE_JS, RECORDER_JS
+from bench import APP_DONE, checkpoint_root, chromium, chromium_missing, e2e_helpers, header, median, open_app, table
 
 NAV = '[data-testid="stSidebarNav"] a'
+# The page's title has changed from `old`: the new page's run has started drawing.
+NEW_TITLE_JS = """(old) => { const h = document.querySelector("h1"); return h !== null && h.innerText !== old; }"""
 # Drawn: every plotly chart of the main area has its SVG and every image of the main area has loaded.
 DRAWN_JS = """() => {
   const main = document.querySelector('[data-testid="stMain"]');
@@ -30,12 +31,12 @@ DRAWN_JS = """() => {
 
 async def visit(page, title: str) -> dict:
     """Click the sidebar link `title`; ms from the click to the finished run and to the drawn page."""
-    await page.evaluate("window.__lat.ups = []")
+    before = await page.locator("h1").first.inner_text()
+    t_click = await page.evaluate("performance.now()")
     await page.locator(NAV, has_text=title).first.click()  # titles are unique, none inside another
-    t_click = (await page.evaluate("window.__lat"))["ups"][-1]
-    await page.wait_for_function(DONE_JS, timeout=120_000)
-    log = await page.evaluate("window.__lat")
-    done = next(t for s, t in reversed(log["states"]) if s == "notRunning") - t_click
+    await page.wait_for_function(NEW_TITLE_JS, arg=before, timeout=120_000)  # the page's own run has begun
+    await page.locator(APP_DONE).wait_for(timeout=120_000)
+    done = await page.evaluate("performance.now()") - t_click
     await page.wait_for_function(DRAWN_JS, timeout=60_000)
     drawn = await page.evaluate("performance.now()") - t_click
     errors = await page.locator('[data-testid="stException"], [data-testid="stAlertContentError"]').count()
@@ -46,12 +47,14 @@ async def run(url: str, reps: int) -> tuple[list[str], dict[str, list[list[dict]
     """Open Explore, then visit every page in menu order, `reps` + 1 times (the first round: first visits)."""
     async with chromium((1300, 900)) as page:
         await open_app(page, url)
-        await page.evaluate(RECORDER_JS)
         titles = [t.strip().splitlines()[-1] for t in await page.locator(NAV).all_inner_texts()]  # after the icon
         rounds: dict[str, list[list[dict]]] = {t: [] for t in titles}
         for _ in range(reps + 1):
             for title in titles[1:] + titles[:1]:  # Explore last: it is already open
-                rounds[title].append(await visit(page, title))
+                try:
+                    rounds[title].append(await visit(page, title))
+                except Exception as exc:  # playwright's TimeoutError: say which page
+                    raise RuntimeError(f"{title}: {str(exc).splitlines()[0]}") from None
     return titles, rounds
 
 
