@@ -61,8 +61,9 @@ def test_table_median_p95_and_plot(tmp_path):
 def test_usage_lists_every_benchmark(capsys):
     assert bench_main([]) == 2
     out = capsys.readouterr().out
-    assert all(name in out for name in ("train", "quality", "drag", "latency", "startup", "map"))
-    assert set(NAMES) == {"train", "quality", "drag", "latency", "startup", "map"}
+    names = ("train", "quality", "drag", "latency", "startup", "map", "pages")
+    assert all(f"  {name} " in out for name in names)
+    assert set(NAMES) == set(names)
 
 
 # --- each benchmark, tiny settings ------------------------------------------------------------------------
