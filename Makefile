@@ -30,5 +30,5 @@ test: setup chromium lint
 
 # Re-create the bundled checkpoints (see README).
 checkpoints: setup
-	$(PY) -m vae_core train --data digits --latent-dim 2 --epochs 30 --seed 0 --out checkpoints/digits-2d
-	$(PY) -m vae_core train --data shapes --latent-dim 6 --epochs 10 --seed 0 --out checkpoints/shapes-6d
+	$(PY) -m vae_core train --data digits --latent-dim 2 --channels 32 --fc-width 256 --batch-size 32 --epochs 150 --lr 2e-3 --seed 0 --out checkpoints/digits-2d
+	$(PY) -m vae_core train --data shapes --latent-dim 6 --channels 16,32,64 --fc-width 256 --epochs 20 --lr 1e-3 --seed 0 --out checkpoints/shapes-6d

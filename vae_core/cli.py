@@ -53,7 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--warmup-epochs", type=float, help="epochs over which the KL weight rises from 0 (default 0)")
     t.add_argument("--epochs", type=int, help="total epochs to train (default 10)")
     t.add_argument("--batch-size", type=int, help="examples per step (default 128)")
-    t.add_argument("--lr", type=float, help="peak learning rate for Adam (default 1e-3)")
+    t.add_argument("--lr", type=float, help="peak learning rate for Adam (default 2e-3)")
     t.add_argument("--schedule", choices=["onecycle", "constant"],
                    help="learning-rate schedule (default onecycle; constant is pytorch/examples')")
     t.add_argument("--seed", type=int, help="random seed; runs are reproducible on CPU (default 0)")

@@ -77,7 +77,9 @@ class TrainConfig:
     data: str = "digits"
     epochs: int = 10
     batch_size: int = 128
-    lr: float = 1e-3
+    # Peak rate of the one-cycle schedule. 2e-3 rather than 1e-3: on MNIST the default conv reached a test
+    # -ELBO of 94.3 (z=20) / 142.4 (z=2) in 10 epochs, against 95.6 / 143.2 (bench/README.md, quality).
+    lr: float = 2e-3
     beta: float = 1.0
     warmup_epochs: float = 0.0  # KL weight rises linearly from 0 to beta over this many epochs
     # "onecycle" warms the learning rate up then anneals it, which reaches a lower
