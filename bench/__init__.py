@@ -218,12 +218,7 @@ def e2e_helpers():
 
 def checkpoint_root(dest: Path, names: tuple[str, ...] = ("digits-2d",)) -> Path:
     """Copy bundled checkpoints into `dest` without their cache/ (cold), for LATENT_LAB_CHECKPOINTS."""
-    import shutil
-
-    dest.mkdir(parents=True, exist_ok=True)
-    for name in names:
-        shutil.copytree(REPO / "checkpoints" / name, dest / name, ignore=shutil.ignore_patterns("cache", ".tmp-*"))
-    return dest
+    return e2e_helpers().copy_checkpoints(dest, names)
 
 
 def train_checkpoint(root: Path, name: str, args: list[str]) -> Path:

@@ -55,9 +55,11 @@ _spare: tuple[tuple, subprocess.Popen] | None = None  # (command and environment
 _spare_lock = threading.Lock()
 
 
-def _worker_command() -> tuple[list[str], dict]:
+def _worker_command() -> tuple[list[str], dict, tuple]:
+    """The worker's command line, its environment, and a key that tells whether a spare was started alike."""
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [_PACKAGE_ROOT, os.environ.get("PYTHONPATH")])))
-    return [sys.executable, *WORKER], env
+    cmd = [sys.executable, *WORKER]
+    return cmd, env, (tuple(cmd), tuple(sorted(env.items())))
 
 
 def _spawn(cmd: list[str], env: dict) -> subprocess.Popen:
@@ -72,21 +74,21 @@ def prestart_worker() -> None:
     and vae_core before it reads its request; a beta sweep calls this while a member trains, so the next
     member starts at once. At most one spare exists; it exits when the server does (end of its stdin)."""
     global _spare
-    cmd, env = _worker_command()
+    cmd, env, key = _worker_command()
     with _spare_lock:
         if _spare is None or _spare[1].poll() is not None:
-            _spare = ((tuple(cmd), tuple(sorted(env.items()))), _spawn(cmd, env))
+            _spare = (key, _spawn(cmd, env))
 
 
 def _take_worker() -> subprocess.Popen:
     """The spare worker if it is alive and was started with today's command and environment, else a new one."""
     global _spare
-    cmd, env = _worker_command()
+    cmd, env, key = _worker_command()
     with _spare_lock:
         spare, _spare = _spare, None
     if spare is not None:
-        key, proc = spare
-        if key == (tuple(cmd), tuple(sorted(env.items()))) and proc.poll() is None:
+        spare_key, proc = spare
+        if spare_key == key and proc.poll() is None:
             return proc
         proc.stdin.close()  # stale: it ends at the end of its stdin
     return _spawn(cmd, env)
