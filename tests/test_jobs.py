@@ -133,6 +133,20 @@ def test_a_killed_child_keeps_the_last_saved_epoch(ckpt_root):
     assert snap.checkpoint == "killed" and ckpt.read_info("killed", root=ckpt_root).epochs_done >= 1
 
 
+def test_a_diverging_overwrite_keeps_the_good_checkpoint(ckpt_root):
+    """A NaN loss in the app's job stops it with a message; the checkpoint it would replace is untouched."""
+    def job(epochs, **train):  # the default model: Adam at lr 10 overflows its log-variance within an epoch
+        cfg = TrainConfig(data="digits", epochs=epochs, batch_size=256, device="cpu", **train)
+        return TrainingJob("steady", cfg, latent_dim=2, overwrite=True)
+
+    assert _finish(job(1).start()).status == "finished"
+    weights = ckpt_root / "steady" / "model.safetensors"
+    before = weights.read_bytes()
+    snap = _finish(job(3, lr=10.0, schedule="constant").start())
+    assert snap.status == "diverged" and "NaN/inf in epoch 1" in snap.message, snap.message
+    assert weights.read_bytes() == before and ckpt.read_info("steady", root=ckpt_root).epochs_done == 1
+
+
 def test_concurrent_jobs_are_reproducible(ckpt_root):
     """Each job owns its process and so its RNG: two at once with one seed train identically."""
     a, b = _job("twin-a", seed=5).start(), _job("twin-b", seed=5).start()
