@@ -298,22 +298,6 @@ def clicked_spot(event) -> tuple[float, float] | None:
     return None
 
 
-def add_marker_shape(fig: go.Figure, xy, kind: str = "x", color: str = "#d62728", size: int = 9) -> None:
-    """A marker at map point xy drawn as a layout shape (size in pixels), above the WebGL points.
-
-    Unlike a marker trace, moving it changes only the layout: plotly redraws the shape and leaves the
-    WebGL scene alone, which keeps a click or a slider release on a big map cheap in the browser.
-    kind: "x" (the current z) or "ring" (the selected point).
-    """
-    x, y = float(xy[0]), float(xy[1])
-    if kind == "ring":
-        geometry = dict(type="circle", x0=-size, x1=size, y0=-size, y1=size)
-    else:
-        geometry = dict(type="path", path=f"M{-size},{-size}L{size},{size}M{-size},{size}L{size},{-size}")
-    fig.add_shape(**geometry, xref="x", yref="y", xsizemode="pixel", ysizemode="pixel", xanchor=x, yanchor=y,
-                  layer="above", line=dict(color=color, width=3))
-
-
 def selected_indices(event) -> list[int]:
     """Dataset indices of the points a map selection holds (markers without customdata are skipped)."""
     points = (event or {}).get("selection", {}).get("points", [])

@@ -26,6 +26,7 @@ from vae_core.latent import (
     traverse,
 )
 from vae_core.models import VAE
+from vae_core.projection import linear_map
 
 
 @pytest.fixture(scope="module")
@@ -89,6 +90,20 @@ def test_identity_round_trip_and_chosen_dims():
     np.testing.assert_array_equal(proj.inverse_transform([[9.0, 8.0]]), [[1.0, 8.0, 3.0, 9.0]])
     with pytest.raises(ValueError, match="distinct"):
         IdentityProjection(dims=(1, 1)).fit(np.zeros((1, 4)))
+
+
+@pytest.mark.parametrize("method, dim", [("identity", 2), ("identity", 1), ("pca", 5), ("pca", 1)])
+def test_linear_map_reproduces_affine_projections(method, dim):
+    z = np.random.default_rng(3).normal(size=(40, dim)).astype(np.float32)
+    kw = {"dims": (dim - 1, 0)} if method == "identity" and dim > 1 else {}
+    proj = make_projection(method, **kw).fit(z)
+    w, b = linear_map(proj)
+    assert w.shape == (2, dim) and b.shape == (2,)
+    np.testing.assert_allclose(z @ w.T + b, proj.transform(z), atol=1e-5)
+
+
+def test_linear_map_is_none_for_umap(umap_fit):
+    assert linear_map(umap_fit[0]) is None
 
 
 def test_make_projection_rejects_unknown_method():

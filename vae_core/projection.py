@@ -181,6 +181,19 @@ class UMAPProjection(TransformerMixin, BaseEstimator):
 _CLASSES = {"identity": IdentityProjection, "pca": PCAProjection, "umap": UMAPProjection}
 
 
+def linear_map(proj) -> tuple[np.ndarray, np.ndarray] | None:
+    """(W (2, D), b (2,)) with proj.transform(z) == z @ W.T + b, for the projections that are affine
+    (identity, PCA); None for UMAP. The browser uses it to move the map's z marker during a drag."""
+    if isinstance(proj, IdentityProjection):
+        w = np.zeros((2, proj.n_features_in_), np.float32)
+        for row, dim in enumerate(proj.dims_):
+            w[row, dim] = 1.0
+        return w, np.zeros(2, np.float32)
+    if isinstance(proj, PCAProjection):
+        return proj.components_.copy(), (-proj.components_ @ proj.mean_).astype(np.float32)
+    return None
+
+
 def make_projection(method: str, **kw):
     """A fresh projection estimator for method in {"identity", "pca", "umap"}."""
     if method not in _CLASSES:

@@ -68,7 +68,7 @@ def latent_decoder(
 
     dragged = (st.session_state[key].get("z") if key in st.session_state else None) or None
     current = _latest_z(key, z, dragged)
-    data = {"src": src, "z": current, "dims": dims, "labels": labels, "min": float(value_range[0]),
+    data = {"key": key, "src": src, "z": current, "dims": dims, "labels": labels, "min": float(value_range[0]),
             "max": float(value_range[1]), "step": float(step), "size": int(size)}
     _component(key=key, data=data, on_z_change=lambda: None)
     return list(current)

@@ -4,7 +4,9 @@ import numpy as np
 import streamlit as st
 
 from explorer import shared
+from explorer.components.map_markers import MapMarker, map_markers
 from vae_core.images import crisp, crisp_grid
+from vae_core.projection import linear_map
 
 shared.run_through_app()
 st.title("Explore the latent space")
@@ -77,11 +79,13 @@ def explore(ctx: shared.Context) -> None:
         points, proj = shared.projection(ctx, method)
         fig = shared.latent_map(ctx, points, shared.axis_titles(ctx, method, proj), color,
                                 equal_axes=method != "umap")
-        if selected is not None:
-            shared.add_marker_shape(fig, points[selected], "ring", color="black")
-        shared.add_marker_shape(fig, proj.transform(z[None])[0], "x")
         st.plotly_chart(fig, on_select="rerun", selection_mode=("points", "box", "lasso"), key="explore_map",
                         config={"displaylogo": False})
+        # The markers live outside the figure, so moving them does not make plotly redraw the map.
+        markers = [MapMarker(*points[selected], kind="ring", color="black")] if selected is not None else []
+        markers.append(MapMarker(*proj.transform(z[None])[0], kind="x"))
+        map_markers("explore_map", markers, key="explore_markers", live_source="explore_decoder",
+                    linear=linear_map(proj))
         if method == "umap":
             st.caption("UMAP keeps neighbourhoods but bends distances; the z marker's position is interpolated.")
 

@@ -30,6 +30,10 @@ MIDDLE_JS = """(gd) => {
   return [r.left + x._offset + 0.3 * x._length, r.top + y._offset + 0.3 * y._length,
           r.left + x._offset + 0.7 * x._length, r.top + y._offset + 0.7 * y._length];
 }"""
+# A map marker of the overlay (explorer/components/map_markers.py): its centre on screen and its map coordinates.
+MARKER_JS = """(kind) => { const m = document.querySelector(`[data-testid="map-markers"] [data-kind="${kind}"]`);
+  if (!m) return null; const r = m.getBoundingClientRect();
+  return {x: r.left + r.width / 2, y: r.top + r.height / 2, mapX: +m.dataset.x, mapY: +m.dataset.y}; }"""
 IMAGES_LOADED_JS = """(sel) => { const imgs = [...document.querySelectorAll(sel + " img")];
   return imgs.length > 0 && imgs.every(i => i.complete && i.naturalWidth >= 64); }"""
 
@@ -42,6 +46,18 @@ def app(streamlit_app):
 @pytest.fixture
 def open_app(e2e):
     return e2e.open_app
+
+
+def marker(page, kind: str) -> dict | None:
+    return page.evaluate(f"({MARKER_JS})({kind!r})")
+
+
+def marker_at(page, kind: str, map_x: float, map_y: float, tol: float = 1e-6) -> dict:
+    """Wait until the overlay's marker of this kind stands at map coordinates (map_x, map_y); return it."""
+    page.wait_for_function(f"""([x, y, tol]) => {{ const m = ({MARKER_JS})({kind!r});
+        return m !== null && Math.abs(m.mapX - x) <= tol && Math.abs(m.mapY - y) <= tol; }}""",
+                           arg=[map_x, map_y, tol])
+    return marker(page, kind)
 
 
 def query(page) -> dict:
@@ -75,6 +91,10 @@ def test_click_on_map_shows_the_reconstruction(app, page, open_app):
     # The query string is updated by the rerun's last messages, which may land after the image does.
     page.wait_for_function("(i) => new URL(location.href).searchParams.get('i') === i", arg=str(point["index"]))
     assert page.locator(EXCEPTION).count() == 0
+    # The ring and the cross (z = the point's mu) sit on the clicked point.
+    for kind in ("ring", "x"):
+        marker = marker_at(page, kind, point["mapX"], point["mapY"])
+        assert abs(marker["x"] - point["x"]) < 2 and abs(marker["y"] - point["y"]) < 2, (kind, marker, point)
 
 
 def test_click_on_empty_space_decodes_the_spot_under_the_cursor(app, page, open_app):
@@ -90,6 +110,32 @@ def test_click_on_empty_space_decodes_the_spot_under_the_cursor(app, page, open_
         if (!z) return false; const [a, b] = z.split(",").map(Number);
         return Math.abs(a - x) < 1e-3 && Math.abs(b - y) < 1e-3; }""", arg=[corner["mapX"], corner["mapY"]],
                            timeout=30_000)
+    assert page.locator(EXCEPTION).count() == 0
+    cross = marker_at(page, "x", corner["mapX"], corner["mapY"], tol=1e-3)
+    assert abs(cross["x"] - corner["x"]) < 2 and abs(cross["y"] - corner["y"]) < 2, (cross, corner)
+
+
+def test_the_cross_follows_a_decoder_drag_live(app, page, open_app):
+    """With a linear projection the map's cross moves during the drag, before the page reruns."""
+    open_app(page, app.url(ckpt="digits-2d", i=7))
+    page.locator('[data-testid="latent-decoder"][data-ready="true"]').wait_for()
+    page.wait_for_function(f"() => ({MARKER_JS})('x') !== null")
+    start = marker(page, "x")
+    slider = page.locator('.st-key-explore_decoder input[type=range]').first  # z0: the map's x axis
+    box = slider.bounding_box()
+    y = box["y"] + box["height"] / 2
+    page.mouse.move(box["x"] + box["width"] / 2, y)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] * 0.7, y, steps=8)  # z0 ~ 1.6: inside the plotted range
+    page.wait_for_timeout(200)
+    during = marker(page, "x")
+    z0 = float(slider.evaluate("e => e.value"))
+    assert abs(during["mapX"] - z0) < 1e-4 and during["mapY"] == start["mapY"], (start, during, z0)
+    assert during["x"] > start["x"] + 20  # it moved right on screen too
+    page.mouse.up()  # the release reruns the page; Python's marker lands where the live one was
+    page.wait_for_function("(z) => new URL(location.href).searchParams.get('z')?.startsWith(z)", arg=f"{z0:g}")
+    after = marker_at(page, "x", z0, start["mapY"], tol=1e-4)
+    assert abs(after["x"] - during["x"]) < 2, (during, after)
     assert page.locator(EXCEPTION).count() == 0
 
 

@@ -1,0 +1,109 @@
+// Markers over a plotly chart (the selected point's ring, the current z's cross), drawn in an SVG laid
+// over the plot rather than as shapes in the figure: moving one then leaves the figure Python sends
+// unchanged, so plotly neither re-parses nor redraws its WebGL scatter on a click or a slider release.
+// With a linear projection the cross also follows a decoder's drag ("latent-lab:z" events).
+
+const NS = "http://www.w3.org/2000/svg";
+const PLOT_EVENTS = ["plotly_afterplot", "plotly_relayout", "plotly_relayouting"];
+const instances = new WeakMap(); // component root -> state that survives reruns
+
+function graphDiv(chart) {
+  return document.querySelector(`.st-key-${CSS.escape(chart)} .js-plotly-plot`);
+}
+
+// Follow the chart: plotly may build a new graph div (a remount) or a new svg container (a full replot).
+function attach(inst) {
+  const gd = graphDiv(inst.chart);
+  const host = gd && gd._fullLayout && gd.querySelector(".svg-container");
+  if (!host) return false;
+  if (inst.gd !== gd) {
+    detach(inst);
+    inst.gd = gd;
+    PLOT_EVENTS.forEach((ev) => gd.on(ev, inst.redraw));
+  }
+  if (inst.svg.parentNode !== host) host.appendChild(inst.svg);
+  return true;
+}
+
+function detach(inst) {
+  if (inst.gd && inst.gd.removeListener) PLOT_EVENTS.forEach((ev) => inst.gd.removeListener(ev, inst.redraw));
+  inst.gd = null;
+}
+
+function shape(m, px, py) {
+  const r = m.size;
+  const el = document.createElementNS(NS, m.kind === "ring" ? "circle" : "path");
+  if (m.kind === "ring") {
+    Object.entries({ cx: px, cy: py, r, fill: "none" }).forEach(([k, v]) => el.setAttribute(k, v));
+  } else {
+    el.setAttribute("d", `M${px - r},${py - r}L${px + r},${py + r}M${px - r},${py + r}L${px + r},${py - r}`);
+  }
+  el.setAttribute("stroke", m.color);
+  el.setAttribute("stroke-width", "3");
+  el.setAttribute("stroke-linecap", "round");
+  el.dataset.kind = m.kind;
+  el.dataset.x = m.x;
+  el.dataset.y = m.y;
+  return el;
+}
+
+function draw(inst) {
+  const layout = inst.gd && inst.gd._fullLayout;
+  if (!layout || !layout.xaxis || !layout.yaxis) return;
+  const X = layout.xaxis, Y = layout.yaxis;
+  inst.svg.setAttribute("width", layout.width);
+  inst.svg.setAttribute("height", layout.height);
+  const nodes = [];
+  for (const marker of inst.markers) {
+    const m = marker.kind === "x" && inst.liveXY ? { ...marker, x: inst.liveXY[0], y: inst.liveXY[1] } : marker;
+    const px = X._offset + X.l2p(m.x), py = Y._offset + Y.l2p(m.y);
+    const inside = px >= X._offset && px <= X._offset + X._length && py >= Y._offset && py <= Y._offset + Y._length;
+    if (inside) nodes.push(shape(m, px, py)); // panned out of view: hidden, like plotly's own points
+  }
+  inst.svg.replaceChildren(...nodes);
+  inst.svg.dataset.drawn = String(nodes.length);
+}
+
+export default function ({ data, parentElement }) {
+  const root = parentElement.querySelector('[data-testid="map-markers-anchor"]');
+  let inst = instances.get(root);
+  if (!inst) {
+    const svg = document.createElementNS(NS, "svg");
+    svg.setAttribute("class", "latent-lab-map-markers");
+    svg.dataset.testid = "map-markers";
+    svg.style.cssText = "position:absolute;left:0;top:0;pointer-events:none;overflow:visible;z-index:2";
+    inst = { svg, gd: null, markers: [], live: null, liveXY: null };
+    inst.redraw = () => draw(inst);
+    instances.set(root, inst);
+  }
+  inst.chart = data.chart;
+  inst.markers = data.markers;
+  inst.live = data.live;
+  inst.liveXY = null; // Python's position for the cross is the truth after every rerun
+  inst.svg.dataset.chart = data.chart;
+  if (attach(inst)) draw(inst);
+
+  const events = new AbortController();
+  // The chart may render after us, or be rebuilt later: keep looking for it.
+  const timer = setInterval(() => {
+    if (inst.gd !== graphDiv(inst.chart) || !inst.svg.isConnected) {
+      if (attach(inst)) draw(inst);
+    }
+  }, 250);
+  window.addEventListener("latent-lab:z", (e) => {
+    const live = inst.live;
+    if (!live || e.detail.source !== live.source || e.detail.z.length !== live.W[0].length) return;
+    inst.liveXY = live.W.map((row, r) => row.reduce((s, w, j) => s + w * e.detail.z[j], live.b[r]));
+    draw(inst);
+  }, { signal: events.signal });
+  return () => {
+    clearInterval(timer);
+    events.abort();
+    setTimeout(() => { // a rerun calls us again at once; a component that went away leaves no markers
+      if (!root.isConnected) {
+        detach(inst);
+        inst.svg.remove();
+      }
+    }, 0);
+  };
+}

@@ -1,0 +1,65 @@
+"""Markers over a latent map, drawn by the browser in an SVG laid over the plotly chart.
+
+Why not shapes in the figure: any change to the figure makes Streamlit send it again and plotly re-parse
+it and redraw its WebGL scatter, which in a browser without a GPU was the largest part of a map click
+(measured in bench/README.md). Kept out of the figure, a click or a slider release changes only this
+component's few hundred bytes. Given a linear projection (vae_core.projection.linear_map), the cross
+also follows a latent_decoder's drag live, before the page reruns.
+
+Hooks for tests: the overlay is `svg[data-testid="map-markers"]`; each marker has `data-kind` and its map
+coordinates in `data-x` / `data-y`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import streamlit as st
+
+_HERE = Path(__file__).parent
+_component = st.components.v2.component(
+    "latent_lab.map_markers",
+    html='<div data-testid="map-markers-anchor" hidden></div>',
+    js=(_HERE / "map_markers.js").read_text(),
+)
+KINDS = ("x", "ring")
+
+
+@dataclass(frozen=True)
+class MapMarker:
+    """A marker at map coordinates (x, y): "x" (a cross, the current z) or "ring" (the selected point)."""
+
+    x: float
+    y: float
+    kind: str = "x"
+    color: str = "#d62728"
+    size: int = 9  # half-width in CSS pixels
+
+    def __post_init__(self):
+        if self.kind not in KINDS:
+            raise ValueError(f"marker kind must be one of {KINDS}, got {self.kind!r}")
+
+
+def marker_data(chart_key: str, markers: list[MapMarker], live_source: str | None = None,
+                linear: tuple[np.ndarray, np.ndarray] | None = None) -> dict:
+    """What the browser gets: finite markers as plain dicts, and the live-drag projection if any."""
+    shown = [asdict(m) | {"x": float(m.x), "y": float(m.y)} for m in markers
+             if math.isfinite(m.x) and math.isfinite(m.y)]
+    live = None
+    if live_source is not None and linear is not None:
+        w, b = linear
+        live = {"source": live_source, "W": np.asarray(w, float).tolist(), "b": np.asarray(b, float).tolist()}
+    return {"chart": chart_key, "markers": shown, "live": live}
+
+
+def map_markers(chart_key: str, markers: list[MapMarker], *, key: str, live_source: str | None = None,
+                linear: tuple[np.ndarray, np.ndarray] | None = None) -> None:
+    """Draw markers over the st.plotly_chart whose key is chart_key (its first x/y axes).
+
+    live_source: the key of a latent_decoder whose drags move the "x" marker as they happen, through
+    linear = (W (2, D), b (2,)), the projection z -> map point; without it the marker moves on release.
+    """
+    _component(key=key, data=marker_data(chart_key, markers, live_source, linear))
