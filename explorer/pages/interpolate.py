@@ -23,6 +23,17 @@ def random_pair() -> None:
     st.session_state.update(interp_a=int(a), interp_b=int(b))
 
 
+def take_map_click() -> None:
+    """A click on a point of this page's map makes it image A or B (as "A click on the map sets" says);
+    after A the choice moves on to B, so two clicks pick a pair."""
+    picked = shared.selected_indices(st.session_state.get("interp_map"))
+    if len(picked) != 1:
+        return
+    end = st.session_state.get("interp_click_sets", "A")
+    st.session_state[f"interp_{end.lower()}"] = picked[0]
+    st.session_state["interp_click_sets"] = "B" if end == "A" else "A"
+
+
 def from_explore() -> None:
     group, sel = st.session_state.get("group", []), st.session_state.get("selected")
     if len(group) >= 2:
@@ -60,6 +71,9 @@ st.download_button("Download as animated GIF", gif, file_name=f"{ctx.name}-{meth
 map_col, norm_col = st.columns([3, 2], gap="large")
 with map_col:
     st.subheader("The path on the map")
+    st.session_state.setdefault("interp_click_sets", "A")
+    st.radio("A click on the map sets", ["A", "B"], key="interp_click_sets", horizontal=True,
+             help="Click a point to make it image A, then another for B.")
     default = "identity" if ctx.latent_dim <= 2 else "pca"
     method_2d = st.session_state.get("explore_method", default)
     points, proj = shared.projection(ctx, method_2d)
@@ -71,7 +85,8 @@ with map_col:
     fig.add_trace(go.Scatter(x=xy[[0, -1], 0], y=xy[[0, -1], 1], mode="markers+text", text=["A", "B"],
                              textposition="top center", hoverinfo="skip", showlegend=False,
                              marker=dict(size=14, color="black", symbol="diamond")))
-    st.plotly_chart(fig, key="interp_map", config={"displaylogo": False})
+    st.plotly_chart(fig, key="interp_map", config={"displaylogo": False}, on_select=take_map_click,
+                    selection_mode="points")
     st.caption(f"Projection: {shared.PROJECTIONS[method_2d]} (chosen on the Explore page).")
 
 with norm_col:

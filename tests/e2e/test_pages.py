@@ -172,3 +172,23 @@ def test_interpolation_gif_downloads_with_one_frame_per_step(app, page, open_app
     with open(download.path(), "rb") as f, Image.open(io.BytesIO(f.read())) as gif:
         assert gif.format == "GIF" and gif.n_frames == steps
     assert page.locator(EXCEPTION).count() == 0
+
+
+def test_two_clicks_on_the_interpolation_map_pick_a_and_b(app, page, open_app):
+    open_app(page, app.url("interpolate", a=3, b=11))
+    chart = ".st-key-interp_map .js-plotly-plot"
+    for end, k in (("a", 2), ("b", 5)):  # two test images of the first label's trace
+        # One chart, drawn (a rerun shows the new chart beside the old one for a moment).
+        page.wait_for_function("(sel) => { const g = document.querySelectorAll(sel);"
+                               " return g.length === 1 && g[0]._fullData && g[0]._fullData.length > 1; }", arg=chart)
+        gd = page.locator(chart)
+        gd.scroll_into_view_if_needed()
+        point = page.evaluate(POINT_JS, [gd.element_handle(), k, 1])
+        page.mouse.move(point["x"] - 4, point["y"])
+        page.mouse.move(point["x"], point["y"], steps=4)  # plotly picks the clicked point on hover
+        page.mouse.click(point["x"], point["y"])
+        page.wait_for_function("([key, i]) => new URL(location.href).searchParams.get(key) === i",
+                               arg=[end, str(point["index"])], timeout=30_000)
+        page.wait_for_function("() => document.querySelector('[data-testid=stApp]')"
+                               ".dataset.testScriptState === 'notRunning'")
+    assert page.locator(EXCEPTION).count() == 0
