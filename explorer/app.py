@@ -17,6 +17,7 @@ import streamlit as st  # noqa: E402
 from explorer import lesson_bar, server_tuning, shared  # noqa: E402
 from vae_core import checkpoint as ck  # noqa: E402
 
+FAVICON = HERE / "assets" / "favicon.png"
 CSS = """<style>
 [data-testid="stImage"] img { image-rendering: pixelated; }   /* pixels stay sharp squares */
 .block-container { padding-top: 2.2rem; }
@@ -65,7 +66,8 @@ def checkpoint_sidebar(names: list[str]) -> None:
 
 
 def main() -> None:
-    st.set_page_config(page_title="Latent Lab", page_icon=":material/blur_on:", layout="wide")
+    # A local icon: a :material/...: page icon makes the browser fetch its SVG from fonts.gstatic.com.
+    st.set_page_config(page_title="Latent Lab", page_icon=str(FAVICON), layout="wide")
     st.html(CSS)
     names = ck.list_checkpoints(shared.checkpoints_root())
     shared.init_state(names)

@@ -30,21 +30,24 @@ function detach(inst) {
   inst.gd = null;
 }
 
+// A marker is its stroke over a wider white halo, so it reads on dense points and on a dark theme alike.
 function shape(m, px, py) {
-  const r = m.size;
-  const el = document.createElementNS(NS, m.kind === "ring" ? "circle" : "path");
-  if (m.kind === "ring") {
-    Object.entries({ cx: px, cy: py, r, fill: "none" }).forEach(([k, v]) => el.setAttribute(k, v));
-  } else {
-    el.setAttribute("d", `M${px - r},${py - r}L${px + r},${py + r}M${px - r},${py + r}L${px + r},${py - r}`);
+  const r = m.size, group = document.createElementNS(NS, "g");
+  for (const [color, width] of [["white", 6], [m.color, 3]]) {
+    const el = document.createElementNS(NS, m.kind === "ring" ? "circle" : "path");
+    if (m.kind === "ring") {
+      Object.entries({ cx: px, cy: py, r, fill: "none" }).forEach(([k, v]) => el.setAttribute(k, v));
+    } else {
+      el.setAttribute("d", `M${px - r},${py - r}L${px + r},${py + r}M${px - r},${py + r}L${px + r},${py - r}`);
+    }
+    Object.entries({ stroke: color, "stroke-width": width, "stroke-linecap": "round" })
+      .forEach(([k, v]) => el.setAttribute(k, v));
+    group.appendChild(el);
   }
-  el.setAttribute("stroke", m.color);
-  el.setAttribute("stroke-width", "3");
-  el.setAttribute("stroke-linecap", "round");
-  el.dataset.kind = m.kind;
-  el.dataset.x = m.x;
-  el.dataset.y = m.y;
-  return el;
+  group.dataset.kind = m.kind;
+  group.dataset.x = m.x;
+  group.dataset.y = m.y;
+  return group;
 }
 
 function draw(inst) {

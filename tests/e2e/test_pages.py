@@ -76,6 +76,17 @@ def test_page_loads_without_exceptions(app, page, open_app, path, title):
     assert query(page)["ckpt"] == "digits-2d"
 
 
+def test_the_app_fetches_nothing_from_the_internet(app, page, open_app):
+    """Classroom servers may be offline: every request stays on the app's own server."""
+    outside = []
+    page.on("request", lambda r: outside.append(r.url) if urlparse(r.url).hostname not in ("localhost", "127.0.0.1")
+            and not r.url.startswith(("data:", "blob:")) else None)
+    for path in ("", "interpolate", "train"):
+        open_app(page, app.url(path))
+    page.wait_for_timeout(1000)  # late requests (icons, fonts) go out too
+    assert outside == []
+
+
 def test_click_on_map_shows_the_reconstruction(app, page, open_app):
     open_app(page, app.url())
     gd = page.locator(MAP)
