@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from vae_core import checkpoint as ckpt
-from vae_core import jobs
+from vae_core import jobs, worker_process
 from vae_core.config import TrainConfig, default_model_config
 from vae_core.data import DataError, load_dataset
 from vae_core.jobs import JobError, JobRegistry, TrainingJob
@@ -105,7 +105,7 @@ def test_bad_data_fails_with_the_data_error(ckpt_root, tmp_path):
 
 def _worker_that(monkeypatch, code: str) -> None:
     """Run the job's child as `python -c code` instead of `python -m vae_core.job_worker`."""
-    monkeypatch.setattr(jobs, "WORKER", ("-c", code))
+    monkeypatch.setattr(worker_process, "WORKER", ("-c", code))
 
 
 def test_unexpected_errors_become_a_short_message(ckpt_root, monkeypatch):
@@ -218,21 +218,11 @@ def test_helpers_for_the_page(ckpt_root):
 
 
 def test_a_prestarted_worker_is_taken_by_the_next_job(ckpt_root):
-    jobs.prestart_worker()
-    spare = jobs._spare[1]
+    worker_process.prestart()
+    spare = worker_process._spare[1]
     job = _job("from-spare", epochs=1).start()
-    assert job._proc is spare and jobs._spare is None
+    assert job._proc is spare and worker_process._spare is None
     assert _finish(job).status == "finished"
-
-
-def test_a_spare_from_another_command_is_not_used(ckpt_root, monkeypatch):
-    jobs.prestart_worker()
-    stale = jobs._spare[1]
-    _worker_that(monkeypatch, "import sys; sys.exit(3)")  # the command changed since the spare started
-    job = _job("not-the-spare", epochs=1).start()
-    assert job._proc is not stale
-    assert stale.wait(30) is not None  # told to end (its stdin closed), not left running
-    assert _finish(job).status == "failed"
 
 
 def test_threads_reach_the_child_request(ckpt_root, monkeypatch):

@@ -27,7 +27,6 @@ import json
 import logging
 import os
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -37,6 +36,7 @@ from pathlib import Path
 import numpy as np
 
 from . import checkpoint as ckpt
+from . import worker_process
 from .config import ConfigError, ModelConfig, TrainConfig, to_dict
 from .data import DataError, load_dataset
 from .job_worker import MAP_POINTS
@@ -45,55 +45,6 @@ log = logging.getLogger(__name__)
 
 STATUSES = ("queued", "running", "finished", "stopped", "diverged", "failed")
 ACTIVE = ("queued", "running")
-WORKER = ("-m", "vae_core.job_worker")  # the child's command line after the interpreter
-_PACKAGE_ROOT = str(Path(__file__).resolve().parents[1])  # on the child's PYTHONPATH, so vae_core imports
-
-
-# --- worker processes ----------------------------------------------------------------------------------
-
-_spare: tuple[tuple, subprocess.Popen] | None = None  # (command and environment, a started worker)
-_spare_lock = threading.Lock()
-
-
-def _worker_command() -> tuple[list[str], dict, tuple]:
-    """The worker's command line, its environment, and a key that tells whether a spare was started alike."""
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [_PACKAGE_ROOT, os.environ.get("PYTHONPATH")])))
-    cmd = [sys.executable, *WORKER]
-    return cmd, env, (tuple(cmd), tuple(sorted(env.items())))
-
-
-def _spawn(cmd: list[str], env: dict) -> subprocess.Popen:
-    # cwd stays the server's, so relative data specs mean the same in the child. start_new_session: a Ctrl-C
-    # on the server does not kill it mid-write; it stops at the end of its stdin instead.
-    return subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            encoding="utf-8", errors="replace", env=env, start_new_session=True)
-
-
-def prestart_worker() -> None:
-    """Start a worker process now for the next TrainingJob to take. A worker spends seconds importing torch
-    and vae_core before it reads its request; a beta sweep calls this while a member trains, so the next
-    member starts at once. At most one spare exists; it exits when the server does (end of its stdin)."""
-    global _spare
-    cmd, env, key = _worker_command()
-    with _spare_lock:
-        if _spare is None or _spare[1].poll() is not None:
-            _spare = (key, _spawn(cmd, env))
-
-
-def _take_worker() -> subprocess.Popen:
-    """The spare worker if it is alive and was started with today's command and environment, else a new one."""
-    global _spare
-    cmd, env, key = _worker_command()
-    with _spare_lock:
-        spare, _spare = _spare, None
-    if spare is not None:
-        spare_key, proc = spare
-        if spare_key == key and proc.poll() is None:
-            return proc
-        proc.stdin.close()  # stale: it ends at the end of its stdin
-    return _spawn(cmd, env)
-
-
 class JobError(ValueError):
     """A job cannot start: bad name, checkpoint exists, session busy, name being written."""
 
@@ -176,7 +127,7 @@ class TrainingJob:
                        "model_overrides": self.model_overrides, "overwrite": self.overwrite, "root": str(self.root),
                        "threads": self.threads}
             try:
-                self._proc = _take_worker()
+                self._proc = worker_process.take()
                 self._proc.stdin.write(json.dumps(request) + "\n")
                 self._proc.stdin.flush()
             except OSError as exc:

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from . import checkpoint as ckpt
-from . import jobs
+from . import jobs, worker_process
 from .config import ConfigError, ModelConfig, TrainConfig
 from .data import parse_spec
 from .latent import decode_batch, encode_dataset
@@ -282,7 +282,7 @@ class SweepJob:
                     self._state = replace(self._state, status="running", index=i, message=f"training β = {beta:g}")
                 self.registry.start(self.key, job)
                 if i + 1 < len(s.betas):
-                    jobs.prestart_worker()  # the next member's process imports while this one trains
+                    worker_process.prestart()  # the next member's process imports while this one trains
                 job.join()
                 snap = job.snapshot()
                 if snap.status == "finished":
