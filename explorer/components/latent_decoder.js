@@ -306,7 +306,7 @@ export default function ({ data, parentElement, setStateValue }) {
     inst.z[e.target.dataset.dim] = value;
     e.target.nextElementSibling.textContent = inst.format(value);
     schedule(inst);
-    // Whoever shows this z elsewhere (the map's marker, map_markers.js) can follow the drag.
+    // Whoever shows this z elsewhere (the map's marker, map_overlay.js) can follow the drag.
     window.dispatchEvent(new CustomEvent("latent-lab:z", { detail: { source: inst.key, z: inst.z } }));
   }, { signal: events.signal });
   // Drag end (or a key press): the z goes to Python, which reruns the page once.

@@ -4,7 +4,7 @@ import numpy as np
 import streamlit as st
 
 from explorer import shared
-from explorer.components.map_markers import MapMarker, map_markers
+from explorer.components.map_overlay import MapMarker, map_overlay
 from vae_core.images import crisp, crisp_grid
 from vae_core.projection import linear_map
 
@@ -84,7 +84,7 @@ def explore(ctx: shared.Context) -> None:
         # The markers live outside the figure, so moving them does not make plotly redraw the map.
         markers = [MapMarker(*points[selected], kind="ring", color="black")] if selected is not None else []
         markers.append(MapMarker(*proj.transform(z[None])[0], kind="x"))
-        map_markers("explore_map", markers, key="explore_markers", live_source="explore_decoder",
+        map_overlay("explore_map", markers, key="explore_markers", live_source="explore_decoder",
                     linear=linear_map(proj))
         if method == "umap":
             st.caption("UMAP keeps neighbourhoods but bends distances; the z marker's position is interpolated.")

@@ -7,6 +7,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 from PIL import Image
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from playwright.sync_api import expect
 
 REPO = Path(__file__).resolve().parents[2]
@@ -30,7 +31,7 @@ MIDDLE_JS = """(gd) => {
   return [r.left + x._offset + 0.3 * x._length, r.top + y._offset + 0.3 * y._length,
           r.left + x._offset + 0.7 * x._length, r.top + y._offset + 0.7 * y._length];
 }"""
-# A map marker of the overlay (explorer/components/map_markers.py): its centre on screen and its map coordinates.
+# A map marker of the overlay (explorer/components/map_overlay.py): its centre on screen and its map coordinates.
 MARKER_JS = """(kind) => { const m = document.querySelector(`[data-testid="map-markers"] [data-kind="${kind}"]`);
   if (!m) return null; const r = m.getBoundingClientRect();
   return {x: r.left + r.width / 2, y: r.top + r.height / 2, mapX: +m.dataset.x, mapY: +m.dataset.y}; }"""
@@ -106,6 +107,35 @@ def test_click_on_map_shows_the_reconstruction(app, page, open_app):
     for kind in ("ring", "x"):
         marker = marker_at(page, kind, point["mapX"], point["mapY"])
         assert abs(marker["x"] - point["x"]) < 2 and abs(marker["y"] - point["y"]) < 2, (kind, marker, point)
+
+
+def test_a_quick_click_held_down_still_selects(app, page, open_app):
+    """A mouse move and at once a press held 120 ms: plotly's throttled hover pass lands during the press and
+    drops the click, unless the overlay's guard keeps the hovered point (map_overlay.js, guardClicks)."""
+    open_app(page, app.url())
+    gd = page.locator(MAP)
+    gd.scroll_into_view_if_needed()
+    page.wait_for_function("() => document.querySelector('[data-testid=\"map-markers\"]') !== null")
+    clicked = 0
+    for k in range(2, 12):
+        point = page.evaluate(POINT_JS, [gd.element_handle(), k, 2])
+        page.mouse.move(point["x"] - 6, point["y"])
+        page.mouse.move(point["x"], point["y"], steps=3)
+        label = page.locator(f"{MAP} .hoverlayer", has_text=f"#{point['index']} ·")
+        try:  # some points hide under others: only a point whose label shows is clicked
+            label.wait_for(timeout=2000)
+        except PlaywrightTimeoutError:
+            continue
+        page.mouse.move(point["x"] + 1, point["y"])
+        page.mouse.move(point["x"], point["y"])  # the last move: plotly's next hover pass is due in 50 ms
+        page.mouse.down()
+        page.wait_for_timeout(120)
+        page.mouse.up()
+        expect(page.locator(".st-key-selected")).to_contain_text(f"Test image #{point['index']} ", timeout=30_000)
+        clicked += 1
+        if clicked == 2:
+            return
+    raise AssertionError(f"only {clicked} points showed their hover label")
 
 
 def test_click_on_empty_space_decodes_the_spot_under_the_cursor(app, page, open_app):

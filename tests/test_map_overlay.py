@@ -1,12 +1,12 @@
-"""explorer/components/map_markers.py: what the browser overlay gets (its drawing is checked in
-tests/e2e/test_explore_markers.py)."""
+"""explorer/components/map_overlay.py: what the browser overlay gets (its drawing and the click guard are
+checked in Chromium by tests/e2e/test_pages.py)."""
 
 import json
 
 import numpy as np
 import pytest
 
-from explorer.components.map_markers import MapMarker, marker_data
+from explorer.components.map_overlay import MapMarker, marker_data
 from vae_core.projection import linear_map, make_projection
 
 

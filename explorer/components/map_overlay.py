@@ -1,6 +1,7 @@
-"""Markers over a latent map, drawn by the browser in an SVG laid over the plotly chart.
+"""What the browser adds to a latent map (an st.plotly_chart): markers drawn in an SVG laid over it, and a
+guard for clicks that plotly would drop (a press held past its 50 ms hover throttle; see map_overlay.js).
 
-Why not shapes in the figure: any change to the figure makes Streamlit send it again and plotly re-parse
+Why markers are not shapes in the figure: any change to the figure makes Streamlit send it again and plotly re-parse
 it and redraw its WebGL scatter, which in a browser without a GPU was the largest part of a map click
 (measured in bench/README.md). Kept out of the figure, a click or a slider release changes only this
 component's few hundred bytes. Given a linear projection (vae_core.projection.linear_map), the cross
@@ -21,9 +22,9 @@ import streamlit as st
 
 _HERE = Path(__file__).parent
 _component = st.components.v2.component(
-    "latent_lab.map_markers",
-    html='<div data-testid="map-markers-anchor" hidden></div>',
-    js=(_HERE / "map_markers.js").read_text(),
+    "latent_lab.map_overlay",
+    html='<div data-testid="map-overlay-anchor" hidden></div>',
+    js=(_HERE / "map_overlay.js").read_text(),
 )
 KINDS = ("x", "ring")
 
@@ -55,9 +56,9 @@ def marker_data(chart_key: str, markers: list[MapMarker], live_source: str | Non
     return {"chart": chart_key, "markers": shown, "live": live}
 
 
-def map_markers(chart_key: str, markers: list[MapMarker], *, key: str, live_source: str | None = None,
+def map_overlay(chart_key: str, markers: list[MapMarker], *, key: str, live_source: str | None = None,
                 linear: tuple[np.ndarray, np.ndarray] | None = None) -> None:
-    """Draw markers over the st.plotly_chart whose key is chart_key (its first x/y axes).
+    """Draw markers over the st.plotly_chart whose key is chart_key (its first x/y axes), and guard its clicks.
 
     live_source: the key of a latent_decoder whose drags move the "x" marker as they happen, through
     linear = (W (2, D), b (2,)), the projection z -> map point; without it the marker moves on release.

@@ -1,7 +1,9 @@
-// Markers over a plotly chart (the selected point's ring, the current z's cross), drawn in an SVG laid
-// over the plot rather than as shapes in the figure: moving one then leaves the figure Python sends
-// unchanged, so plotly neither re-parses nor redraws its WebGL scatter on a click or a slider release.
-// With a linear projection the cross also follows a decoder's drag ("latent-lab:z" events).
+// What the browser adds to a latent map (a plotly chart):
+// - markers (the selected point's ring, the current z's cross) in an SVG laid over the plot rather than
+//   as shapes in the figure: moving one leaves the figure Python sends unchanged, so plotly neither
+//   re-parses nor redraws its WebGL scatter on a click or a slider release. With a linear projection the
+//   cross also follows a decoder's drag ("latent-lab:z" events);
+// - a guard for clicks that plotly would drop (guardClicks).
 
 const NS = "http://www.w3.org/2000/svg";
 const PLOT_EVENTS = ["plotly_afterplot", "plotly_relayout", "plotly_relayouting"];
@@ -19,7 +21,9 @@ function attach(inst) {
   if (inst.gd !== gd) {
     detach(inst);
     inst.gd = gd;
+    inst.gdEvents = new AbortController();
     PLOT_EVENTS.forEach((ev) => gd.on(ev, inst.redraw));
+    guardClicks(gd, inst.gdEvents.signal);
   }
   if (inst.svg.parentNode !== host) host.appendChild(inst.svg);
   return true;
@@ -27,7 +31,24 @@ function attach(inst) {
 
 function detach(inst) {
   if (inst.gd && inst.gd.removeListener) PLOT_EVENTS.forEach((ev) => inst.gd.removeListener(ev, inst.redraw));
+  if (inst.gdEvents) inst.gdEvents.abort();
   inst.gd = null;
+}
+
+// plotly drops a click on a point when its throttled hover pass (due 50 ms after a mouse move) lands while
+// the button is down: it takes the press for a drag and clears the hovered points, which the click then
+// selects from. So a quick move-and-click held for longer than that did nothing. Keep the hovered points
+// of the press and put them back at the release, if the mouse did not move in between.
+function guardClicks(gd, signal) {
+  const hovered = () => (gd._hoverdata && gd._hoverdata.length ? gd._hoverdata : null);
+  let press = null;
+  gd.addEventListener("mousedown", (e) => {
+    press = e.button === 0 && hovered() ? { x: e.clientX, y: e.clientY, points: hovered() } : null;
+  }, { capture: true, signal });
+  window.addEventListener("mouseup", (e) => { // capture on window: before plotly's own mouseup handler
+    if (press && !hovered() && e.clientX === press.x && e.clientY === press.y) gd._hoverdata = press.points;
+    press = null;
+  }, { capture: true, signal });
 }
 
 // A marker is its stroke over a wider white halo, so it reads on dense points and on a dark theme alike.
@@ -68,7 +89,7 @@ function draw(inst) {
 }
 
 export default function ({ data, parentElement }) {
-  const root = parentElement.querySelector('[data-testid="map-markers-anchor"]');
+  const root = parentElement.querySelector('[data-testid="map-overlay-anchor"]');
   let inst = instances.get(root);
   if (!inst) {
     const svg = document.createElementNS(NS, "svg");
