@@ -5,6 +5,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from explorer import shared
+from explorer.components.map_overlay import map_overlay
 from vae_core.images import crisp_grid, gif_bytes, path_norms, scale_for, typical_norm
 from vae_core.latent import lerp, slerp
 
@@ -87,6 +88,7 @@ with map_col:
                              marker=dict(size=14, color="black", symbol="diamond")))
     st.plotly_chart(fig, key="interp_map", config={"displaylogo": False}, on_select=take_map_click,
                     selection_mode="points")
+    map_overlay("interp_map", [], key="interp_overlay")  # no markers: its guard keeps quick clicks
     st.caption(f"Projection: {shared.PROJECTIONS[method_2d]} (chosen on the Explore page).")
 
 with norm_col:
