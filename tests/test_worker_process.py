@@ -2,7 +2,24 @@
 
 import sys
 
+import pytest
+
 from vae_core import worker_process
+
+
+@pytest.fixture(autouse=True)
+def no_spare():
+    """Each test starts without a spare (a beta sweep in another test may have left one) and leaves none."""
+    _drop_spare()
+    yield
+    _drop_spare()
+
+
+def _drop_spare() -> None:
+    spare, worker_process._spare = worker_process._spare, None
+    if spare is not None:
+        spare[1].stdin.close()  # the end of its stdin ends a worker
+        spare[1].wait(30)
 
 
 def test_take_returns_the_spare_once_then_starts_new_workers(monkeypatch):

@@ -72,9 +72,6 @@ st.download_button("Download as animated GIF", gif, file_name=f"{ctx.name}-{meth
 map_col, norm_col = st.columns([3, 2], gap="large")
 with map_col:
     st.subheader("The path on the map")
-    st.session_state.setdefault("interp_click_sets", "A")
-    st.radio("A click on the map sets", ["A", "B"], key="interp_click_sets", horizontal=True,
-             help="Click a point to make it image A, then another for B.")
     default = "identity" if ctx.latent_dim <= 2 else "pca"
     method_2d = st.session_state.get("explore_method", default)
     points, proj = shared.projection(ctx, method_2d)
@@ -89,6 +86,9 @@ with map_col:
     st.plotly_chart(fig, key="interp_map", config={"displaylogo": False}, on_select=take_map_click,
                     selection_mode="points")
     map_overlay("interp_map", [], key="interp_overlay")  # no markers: its guard keeps quick clicks
+    st.session_state.setdefault("interp_click_sets", "A")
+    st.radio("A click on the map sets", ["A", "B"], key="interp_click_sets", horizontal=True,
+             help="Click a point to make it image A, then another for B.")
     st.caption(f"Projection: {shared.PROJECTIONS[method_2d]} (chosen on the Explore page).")
 
 with norm_col:
