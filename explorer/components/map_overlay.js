@@ -85,7 +85,6 @@ function draw(inst) {
     if (inside) nodes.push(shape(m, px, py)); // panned out of view: hidden, like plotly's own points
   }
   inst.svg.replaceChildren(...nodes);
-  inst.svg.dataset.drawn = String(nodes.length);
 }
 
 export default function ({ data, parentElement }) {
@@ -93,7 +92,6 @@ export default function ({ data, parentElement }) {
   let inst = instances.get(root);
   if (!inst) {
     const svg = document.createElementNS(NS, "svg");
-    svg.setAttribute("class", "latent-lab-map-markers");
     svg.dataset.testid = "map-markers";
     svg.style.cssText = "position:absolute;left:0;top:0;pointer-events:none;overflow:visible;z-index:2";
     inst = { svg, gd: null, markers: [], live: null, liveXY: null };
@@ -104,7 +102,6 @@ export default function ({ data, parentElement }) {
   inst.markers = data.markers;
   inst.live = data.live;
   inst.liveXY = null; // Python's position for the cross is the truth after every rerun
-  inst.svg.dataset.chart = data.chart;
   if (attach(inst)) draw(inst);
 
   const events = new AbortController();
