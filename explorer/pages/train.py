@@ -16,9 +16,13 @@ from vae_core import jobs
 from vae_core.config import TrainConfig
 from vae_core.uploads import check_npz_upload
 
+# The library's defaults are the page's, so the page and `python -m vae_core train` start from the same run.
+DEFAULTS = TrainConfig()
+# Learning rates on offer: a rough 1-3 ladder, plus the library's default wherever it falls.
+LR_CHOICES = sorted({1e-4, 3e-4, 1e-3, 3e-3, 1e-2, DEFAULTS.lr})
 SOURCES = {"digits": "Digits 8×8", "shapes": "Shapes 32×32", "npz": "Upload .npz", "idx": "IDX folder"}
 SETTINGS = {"train_source": "digits", "train_idx": "", "train_arch": "mlp", "train_latent": 2,
-            "train_beta": 1.0, "train_warmup": 0, "train_epochs": 20, "train_lr": 1e-3, "train_batch": 128,
+            "train_beta": 1.0, "train_warmup": 0, "train_epochs": 20, "train_lr": DEFAULTS.lr, "train_batch": 128,
             "train_seed": 0, "train_overwrite": False}
 CURVES = [("test_neg_elbo", "−ELBO", "#1f3b73"), ("test_recon", "reconstruction", "#4c9be8"),
           ("test_kl", "KL", "#e8743b")]  # test-set terms; the train loss is β-weighted, so not comparable
@@ -66,7 +70,7 @@ with left.container(border=True):
     beta = c2.number_input("β (KL weight)", 0.0, 100.0, step=0.5, key="train_beta")
     epochs = c1.number_input("Epochs", 1, 1000, key="train_epochs")
     warmup = c2.number_input("KL warm-up epochs", 0, 1000, key="train_warmup")
-    lr = c1.select_slider("Learning rate", [1e-4, 3e-4, 1e-3, 3e-3, 1e-2], format_func="{:g}".format,
+    lr = c1.select_slider("Learning rate", LR_CHOICES, format_func="{:g}".format,
                           key="train_lr")
     batch = c2.select_slider("Batch size", [16, 32, 64, 128, 256, 512], key="train_batch")
     seed = c1.number_input("Seed", 0, 2**31 - 1, key="train_seed")

@@ -1,0 +1,28 @@
+"""The Train page through streamlit.testing.v1.AppTest: its defaults are the library's (vae_core.config)."""
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from vae_core.config import TrainConfig
+
+REPO = Path(__file__).resolve().parents[1]
+APP = str(REPO / "explorer" / "app.py")
+
+
+@pytest.fixture
+def train_page(tmp_path, monkeypatch) -> AppTest:
+    """The Train page, run once, over an empty checkpoints folder (nothing is trained or written)."""
+    monkeypatch.setenv("LATENT_LAB_CHECKPOINTS", str(tmp_path))
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()  # AppTest needs one run before switching pages
+    return at.switch_page("pages/train.py").run()
+
+
+def test_learning_rate_defaults_to_the_library_default(train_page):
+    """The page and `python -m vae_core train` share one default learning rate, and the page can pick it."""
+    assert not train_page.exception, train_page.exception
+    slider = train_page.select_slider(key="train_lr")
+    assert slider.value == TrainConfig().lr
+    assert f"{TrainConfig().lr:g}" in slider.options  # AppTest lists the options as their labels
