@@ -19,6 +19,7 @@ from vae_core.idx import read_idx, write_idx
     "spec, expected",
     [
         ("digits", ("digits", None)),
+        ("mnist", ("mnist", None)),
         ("shapes", ("shapes", None)),
         ("shapes:16", ("shapes", "16")),
         ("idx:/data/mnist", ("idx", "/data/mnist")),
@@ -30,7 +31,7 @@ def test_parse_spec(spec, expected):
     assert parse_spec(spec) == expected
 
 
-@pytest.mark.parametrize("spec", ["mnist", "", "idx:", "digits:3", "csv:/x.csv"])
+@pytest.mark.parametrize("spec", ["mnist-please", "", "idx:", "digits:3", "mnist:28", "csv:/x.csv"])
 def test_bad_spec_is_a_data_error(spec):
     with pytest.raises(DataError, match="spec"):
         load_dataset(spec)
@@ -54,6 +55,47 @@ def test_digits_matches_sklearn_with_a_fixed_split():
     np.testing.assert_array_equal(ds.y_test, ref.target[4::5])
     np.testing.assert_array_equal(ds.y_train[:4], ref.target[:4])
     assert set(ds.y_train.tolist()) == set(range(10)) == set(ds.y_test.tolist())
+
+
+# --- mnist (shipped in data/mnist) ------------------------------------------------
+
+
+def test_mnist_loads_offline_with_the_real_split_and_labels():
+    ds = load_dataset("mnist")
+    assert ds.spec == "mnist" and ds.image_shape == (1, 28, 28)
+    assert ds.x_train.shape == (60_000, 1, 28, 28) and ds.x_test.shape == (10_000, 1, 28, 28)
+    assert ds.x_train.dtype == np.float32 and 0.0 == ds.x_train.min() and ds.x_train.max() == 1.0
+    assert ds.class_names == [str(d) for d in range(10)]
+    # The published label counts of MNIST's test set, and its first training labels.
+    np.testing.assert_array_equal(np.bincount(ds.y_test), [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009])
+    np.testing.assert_array_equal(ds.y_train[:8], [5, 0, 4, 1, 9, 2, 1, 3])
+    ds.x_test[0] = 0  # the caller's own copy
+    assert load_dataset("mnist").x_test[0].max() == 1.0
+
+
+def _mnist_copy(tmp_path, monkeypatch):
+    """The shipped files in a folder of the test's own, which `mnist` then reads."""
+    import shutil
+
+    from vae_core import data
+
+    folder = tmp_path / "mnist"
+    shutil.copytree(data.MNIST_DIR, folder)
+    monkeypatch.setattr(data, "MNIST_DIR", folder)
+    return folder
+
+
+@pytest.mark.parametrize("damage, words", [
+    (lambda p: p.write_bytes(p.read_bytes()[: len(p.read_bytes()) // 2]), "damaged"),
+    (lambda p: p.write_bytes(p.read_bytes()[:100] + b"x" + p.read_bytes()[101:]), "damaged"),
+    (lambda p: p.unlink(), "cannot read the shipped MNIST file"),
+])
+def test_a_damaged_mnist_file_gives_one_clear_error(tmp_path, monkeypatch, damage, words):
+    folder = _mnist_copy(tmp_path, monkeypatch)
+    damage(folder / "t10k-labels-idx1-ubyte.gz")
+    with pytest.raises(DataError, match=words) as err:
+        load_dataset("mnist")
+    assert "t10k-labels-idx1-ubyte.gz" in str(err.value)
 
 
 def test_loaded_arrays_are_the_callers_own():

@@ -1,4 +1,4 @@
-"""Datasets behind one spec string: digits, shapes, idx:DIR, npz:FILE, folder:DIR.
+"""Datasets behind one spec string: digits, mnist, shapes, idx:DIR, npz:FILE, folder:DIR.
 
 Every loader returns float32 images [N x C x H x W] in [0, 1] with a fixed
 train/test split (IDX files are parsed in idx.py). Anything malformed raises DataError with one message that
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import hashlib
 import io
 import math
 import zipfile
@@ -20,12 +21,21 @@ import numpy as np
 
 from vae_core import shapes
 
-KINDS = ("digits", "shapes", "idx", "npz", "folder")
+KINDS = ("digits", "mnist", "shapes", "idx", "npz", "folder")
 MAX_SIDE = 256  # larger images are not what these small VAEs are for
 MAX_BYTES = 2**31  # refuse a dataset whose float32 pixels would exceed 2 GiB
 MAX_IMAGE_FILE = 2**24  # bytes per file of a folder dataset: a 256x256 image needs far less
 TEST_EVERY = 5  # without its own test set, every 5th image (20%) is held out
 SHAPES_TRAIN, SHAPES_TEST = 12_000, 2_000
+# MNIST ships with the repository as the four gzipped IDX files (data/mnist/README.md: source, licence). The
+# hashes catch a damaged or replaced copy that would still parse.
+MNIST_DIR = Path(__file__).resolve().parents[1] / "data" / "mnist"
+MNIST_SHA256 = {
+    "train-images-idx3-ubyte.gz": "0b367032e93c5d0cea0925647cfdb18614af8ee15f83e6f2fc2ad904a6835971",
+    "train-labels-idx1-ubyte.gz": "1787548bbe0bff1ec2ecdc0ef292b02df999e2d1a6002d27500982c652b17203",
+    "t10k-images-idx3-ubyte.gz": "1a1a05eab793c14bb050b398624a11b0ffd1a2953baed553b1b9bd079e2a20be",
+    "t10k-labels-idx1-ubyte.gz": "b91679a0acfe4ba0e50a2437a903084cba1f5f92592b016a25a7dfd00455798b",
+}
 
 
 class DataError(ValueError):
@@ -59,13 +69,13 @@ def parse_spec(spec: str) -> tuple[str, str | None]:
     kind, sep, arg = spec.strip().partition(":")
     if kind not in KINDS:
         raise DataError(
-            f"unknown dataset spec {spec!r}: expected digits, shapes[:SIZE], "
+            f"unknown dataset spec {spec!r}: expected digits, mnist, shapes[:SIZE], "
             "idx:DIR, npz:FILE or folder:DIR"
         )
     if kind in ("idx", "npz", "folder") and not arg:
         raise DataError(f"dataset spec {spec!r} needs a path: {kind}:PATH")
-    if kind == "digits" and sep:
-        raise DataError(f"dataset spec {spec!r}: digits takes no argument")
+    if kind in ("digits", "mnist") and sep:
+        raise DataError(f"dataset spec {spec!r}: {kind} takes no argument")
     return kind, (arg if sep else None)
 
 
@@ -74,6 +84,8 @@ def load_dataset(spec: str) -> Dataset:
     kind, arg = parse_spec(spec)
     if kind == "digits":
         ds = _copy(_digits())
+    elif kind == "mnist":
+        ds = _copy(_mnist(MNIST_DIR))
     elif kind == "shapes":
         ds = _copy(_shapes(_shapes_size(spec, arg)))
     else:  # files are read afresh each time: they may change between calls
@@ -95,6 +107,25 @@ def _digits() -> Dataset:
     bunch = load_digits()
     x = (bunch.images / 16.0).astype(np.float32)[:, None]  # pixel values are 0..16
     return _split("digits", x, bunch.target.astype(np.int64), [str(d) for d in range(10)])
+
+
+@functools.lru_cache(maxsize=1)
+def _mnist(folder: Path) -> Dataset:
+    """The real MNIST (LeCun, Cortes, Burges): 60,000 training and 10,000 test digits of 28x28."""
+    from .idx import load_idx  # idx.py builds on this module's errors and checks
+
+    for name, expected in MNIST_SHA256.items():
+        path = folder / name
+        try:
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        except OSError as e:
+            raise DataError(f"{path}: cannot read the shipped MNIST file ({e.strerror or e})") from e
+        if digest != expected:
+            raise DataError(f"{path}: damaged (its sha256 is not the shipped file's); restore it with "
+                            "`git checkout -- data/mnist`")
+    ds = load_idx(folder)
+    ds.class_names = [str(d) for d in range(10)]
+    return ds
 
 
 def _shapes_size(spec: str, arg: str | None) -> int:
