@@ -35,12 +35,18 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m explorer", description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=8501, help="port to serve on (default 8501)")
     parser.add_argument("--address", default=None, help="address to bind (default: all interfaces)")
+    parser.add_argument("--checkpoints", metavar="DIR", default=None,
+                        help="folder of checkpoints to open (default: $LATENT_LAB_CHECKPOINTS, else ./checkpoints, "
+                             "else the repository's bundled ones)")
     args = parser.parse_args(argv)
+    if args.checkpoints is not None and not Path(args.checkpoints).expanduser().is_dir():
+        parser.error(f"--checkpoints {args.checkpoints}: no such folder")
 
-    # Streamlit reads .streamlit/config.toml from the working directory; a relative
-    # $LATENT_LAB_CHECKPOINTS must keep meaning what it meant where the user typed it.
-    here = os.environ.get("LATENT_LAB_CHECKPOINTS") or ("checkpoints" if Path("checkpoints").is_dir() else "")
-    os.environ["LATENT_LAB_CHECKPOINTS"] = str(Path(here).resolve() if here else REPO / "checkpoints")
+    # Streamlit reads .streamlit/config.toml from the working directory; a relative folder must keep meaning
+    # what it meant where the user typed it.
+    here = (args.checkpoints or os.environ.get("LATENT_LAB_CHECKPOINTS")
+            or ("checkpoints" if Path("checkpoints").is_dir() else ""))
+    os.environ["LATENT_LAB_CHECKPOINTS"] = str(Path(here).expanduser().resolve() if here else REPO / "checkpoints")
     os.chdir(REPO)
     sys.path.insert(0, str(REPO))
 

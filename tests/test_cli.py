@@ -63,8 +63,8 @@ def test_info_sample_and_project(trained):
     "args, words",
     [
         (["train", "--data", "mnist-please", "--out", "x"], "mnist-please"),
-        (["train", "--data", "digits", "--out", "../escape"], "escape"),
-        (["train", "--data", "digits", "--out", "/tmp/abs"], "outside"),
+        (["train", "--data", "digits", "--out", "/tmp/two words"], "invalid checkpoint name 'two words'"),
+        (["train", "--data", "digits", "--out", "../.hidden"], "invalid checkpoint name '.hidden'"),
         (["train", "--data", "idx:/no/such/dir", "--out", "x"], "/no/such/dir"),
         (["train", "--data", "digits", "--out", "x", "--lr", "-1"], "lr"),
         (["evaluate", "ghost"], "'ghost' not found"),
@@ -77,6 +77,19 @@ def test_bad_input_exits_2_with_one_line(trained, args, words):
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in proc.stderr and words in lines[0]
+
+
+def test_the_command_line_writes_and_reads_any_path_its_user_names(tmp_path):
+    """Outside the checkpoints folder too: on the command line the user owns the filesystem."""
+    root, elsewhere = tmp_path / "checkpoints", tmp_path / "runs" / "new" / "run1"
+    train = run(["train", "--data", "digits", "--out", str(elsewhere), "--epochs", "1", "--arch", "mlp",
+                 "--hidden", "32"], root, tmp_path)
+    assert train.returncode == 0, train.stderr
+    assert (elsewhere / "model.safetensors").is_file() and not root.exists()
+    info = run(["info", str(elsewhere), "--json"], root, tmp_path)
+    assert info.returncode == 0 and json.loads(info.stdout)["epochs_done"] == 1
+    relative = run(["evaluate", "runs/new/run1", "--json"], root, tmp_path)
+    assert relative.returncode == 0 and json.loads(relative.stdout.splitlines()[-1])["n"] == 359
 
 
 def test_help_explains_each_flag(trained):

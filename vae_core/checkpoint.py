@@ -75,6 +75,18 @@ def checkpoint_path(ref: str | os.PathLike, root: Path | None = None) -> Path:
     return root / validate_name(name)
 
 
+def command_line_path(ref: str | os.PathLike) -> Path:
+    """A checkpoint typed on the command line, whose user owns the filesystem: any folder path is accepted,
+    and a bare NAME means NAME in the checkpoints folder. The last part must still be a valid name.
+
+    The app, URLs and the Train page use checkpoint_path instead, which keeps them inside the root."""
+    ref = str(ref).rstrip("/")
+    if "/" not in ref:
+        return checkpoint_path(ref)
+    path = Path(ref).expanduser()
+    return path.parent / validate_name(path.name)
+
+
 def _debris(path: Path, old: bool | None = None) -> list[Path]:
     """Temp folders of `path`'s own saves: `.tmp-NAME-XXXX` (old=False) and `.tmp-NAME-old-XXXX` (old=True).
 

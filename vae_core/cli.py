@@ -37,7 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     t = sub.add_parser("train", help="train a VAE and write a checkpoint after every epoch")
     t.add_argument("--data", required=True, help="dataset spec: digits, shapes, idx:DIR, npz:FILE, folder:DIR")
-    t.add_argument("--out", required=True, help="checkpoint to write, as checkpoints/NAME (or NAME)")
+    t.add_argument("--out", required=True, help="checkpoint folder to write: any path, or NAME for checkpoints/NAME")
     t.add_argument("--arch", choices=["mlp", "conv"], help="model family (default: conv; mlp below 8x8 images)")
     t.add_argument("--hidden", type=_int_tuple,
                    help="mlp hidden widths, e.g. 400 (the pytorch/examples VAE) or 512,256 (default 400)")
@@ -61,23 +61,23 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--resume", action="store_true", help="continue the run saved at --out")
 
     e = sub.add_parser("evaluate", help="test-set -ELBO, recon, KL, IWAE NLL and active units")
-    e.add_argument("checkpoint", help="checkpoints/NAME")
+    e.add_argument("checkpoint", help="checkpoint folder: any path, or NAME for checkpoints/NAME")
     e.add_argument("--data", help="dataset spec (default: the one it was trained on)")
     e.add_argument("--iwae-k", type=int, default=0, help="importance samples for log p(x), e.g. 1000 (0: skip)")
     e.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     e.add_argument("--json", action="store_true", help="print one JSON object on the last line")
 
     pr = sub.add_parser("project", help="project the test-set latents to 2-D and cache the result")
-    pr.add_argument("checkpoint", help="checkpoints/NAME")
+    pr.add_argument("checkpoint", help="checkpoint folder: any path, or NAME for checkpoints/NAME")
     pr.add_argument("--method", choices=["identity", "pca", "umap"], default="pca")
     pr.add_argument("--data", help="dataset spec (default: the one it was trained on)")
 
     i = sub.add_parser("info", help="show a checkpoint's configuration and training history")
-    i.add_argument("checkpoint", help="checkpoints/NAME")
+    i.add_argument("checkpoint", help="checkpoint folder: any path, or NAME for checkpoints/NAME")
     i.add_argument("--json", action="store_true", help="print the info as one JSON object")
 
     s = sub.add_parser("sample", help="write a PNG grid of samples from the prior")
-    s.add_argument("checkpoint", help="checkpoints/NAME")
+    s.add_argument("checkpoint", help="checkpoint folder: any path, or NAME for checkpoints/NAME")
     s.add_argument("--out", required=True, help="PNG file to write")
     s.add_argument("--n", type=int, default=64, help="number of samples (default 64)")
     s.add_argument("--temperature", type=float, default=1.0, help="prior std multiplier (default 1.0)")
@@ -126,10 +126,16 @@ class TqdmCallback:
             self.bar.close()
 
 
+def _load(ref: str, device: str = "cpu"):
+    """Load the checkpoint a command line names (any path, or NAME in the checkpoints folder)."""
+    path = ckpt.command_line_path(ref)
+    return ckpt.load_checkpoint(path.name, root=path.parent, device=device)
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     from .train import Trainer
 
-    out = ckpt.checkpoint_path(args.out)
+    out = ckpt.command_line_path(args.out)
     if args.resume:
         ckpt.recover(out.name, root=out.parent)  # a save killed mid-swap left the last epoch beside `out`
         info = ckpt.read_info(out.name, root=out.parent)
@@ -157,7 +163,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from .train import resolve_device
 
     device = str(resolve_device(args.device))
-    model, info = ckpt.load_checkpoint(args.checkpoint, device=device)
+    model, info = _load(args.checkpoint, device=device)
     dataset = load_dataset(args.data or info.train_config.data)
     if tuple(dataset.image_shape) != tuple(info.model_config.input_shape):
         raise DataError(f"{args.data}: images are {dataset.image_shape}, the model expects "
@@ -179,7 +185,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 def cmd_project(args: argparse.Namespace) -> int:
     from .latent import encode_dataset, project_latents
 
-    model, info = ckpt.load_checkpoint(args.checkpoint)
+    model, info = _load(args.checkpoint)
     dataset = load_dataset(args.data or info.train_config.data)
     encoded = encode_dataset(model, dataset.x_test, dataset.y_test)
     if args.method == "identity" and encoded.mu.shape[1] > 2:  # a 1-D latent is drawn along x, y = 0
@@ -196,7 +202,8 @@ def cmd_info(args: argparse.Namespace) -> int:
     from .config import to_dict
     from .models import VAE, count_parameters
 
-    info = ckpt.read_info(args.checkpoint)
+    path = ckpt.command_line_path(args.checkpoint)
+    info = ckpt.read_info(path.name, root=path.parent)
     row = {"name": info.name, "data": info.train_config.data, "model": to_dict(info.model_config),
            "train": to_dict(info.train_config), "epochs_done": info.epochs_done,
            "parameters": count_parameters(VAE(info.model_config)),
@@ -216,7 +223,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
     if not 1 <= args.n <= 4096 or not args.temperature > 0:
         raise ConfigError("--n must be 1..4096 and --temperature positive")
-    model, _ = ckpt.load_checkpoint(args.checkpoint)
+    model, _ = _load(args.checkpoint)
     images = model.sample(args.n, args.temperature, generator=torch.Generator().manual_seed(args.seed))
     save_png_grid(images.numpy(), args.out, ncols=int(args.n ** 0.5 + 0.999))
     print(f"wrote {args.n} samples to {args.out}")
