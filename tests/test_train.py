@@ -126,3 +126,38 @@ def test_shape_mismatch_and_missing_cuda_are_clear(digits):
         with pytest.raises(ValueError, match="no CUDA"):
             resolve_device("cuda")
     assert resolve_device("auto").type in ("cpu", "cuda")
+
+
+def _set_grads(trainer, value: float) -> None:
+    for p in trainer.model.parameters():
+        p.grad = torch.full_like(p, value)
+
+
+def test_an_outlier_batch_is_clipped_and_an_ordinary_one_left_exactly_as_it_was(digits):
+    from vae_core.train import SPIKE_FACTOR
+
+    trainer = _trainer(digits)
+    n = sum(p.numel() for p in trainer.model.parameters())
+    _set_grads(trainer, 1.0)  # the first batch sets the scale: norm sqrt(n)
+    assert float(trainer._clip_spike()) == 0.0
+    assert all(torch.equal(p.grad, torch.ones_like(p)) for p in trainer.model.parameters())
+    _set_grads(trainer, 3.0)  # 3x the mean: ordinary, untouched
+    assert float(trainer._clip_spike()) == 0.0
+    assert all(torch.equal(p.grad, torch.full_like(p, 3.0)) for p in trainer.model.parameters())
+    mean = float(trainer.grad_norm_mean)
+    assert mean == pytest.approx(0.98 * math.sqrt(n) + 0.02 * 3 * math.sqrt(n), rel=1e-5)
+    _set_grads(trainer, 1000.0)  # an outlier: scaled down to SPIKE_FACTOR x the running mean, direction kept
+    assert float(trainer._clip_spike()) == 1.0
+    norm = float(torch.nn.utils.get_total_norm([p.grad for p in trainer.model.parameters()]))
+    assert norm == pytest.approx(SPIKE_FACTOR * mean, rel=1e-4)
+    assert all(torch.allclose(p.grad, p.grad.flatten()[0].expand_as(p)) for p in trainer.model.parameters())
+
+
+def test_the_spike_guard_resumes_with_its_running_mean(digits, ckpt_root):
+    first = _trainer(digits, out=ckpt_root / "g", epochs=2)
+    first.fit()
+    info = ckpt.read_info("g")
+    assert info.resume["grad_norm_mean"] == pytest.approx(float(first.grad_norm_mean))
+    assert all(row["clipped_batches"] >= 0 for row in info.history)
+    resumed = _trainer(digits, out=ckpt_root / "g", epochs=3, resume=True)
+    assert float(resumed.grad_norm_mean) == pytest.approx(float(first.grad_norm_mean))
