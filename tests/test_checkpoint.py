@@ -144,3 +144,22 @@ def test_cache_dir_follows_the_weights(ckpt_root):
     first = ckpt.cache_dir(ckpt.read_info("run"))
     _save(ckpt_root, model=VAE(ModelConfig(input_shape=(1, 8, 8), latent_dim=3, arch="mlp", hidden=(16,))))
     assert ckpt.cache_dir(ckpt.read_info("run")) != first
+
+
+def test_the_comparison_partner_is_the_nearest_sibling():
+    from dataclasses import replace
+
+    from vae_core.config import ModelConfig, TrainConfig
+
+    def info(data, latent, shape=(1, 28, 28), arch="conv"):
+        return ckpt.CheckpointInfo(name="", path=None, model_config=ModelConfig(input_shape=shape, latent_dim=latent,
+                                   arch=arch), train_config=TrainConfig(data=data))
+
+    infos = {"mnist-2d": info("mnist", 2), "beta-mnist-1": info("mnist", 8, arch="mlp"), "mnist-16d": info("mnist", 16),
+             "digits-2d": info("digits", 2, shape=(1, 8, 8)), "other-28": info("npz:x.npz", 2)}
+    assert ckpt.comparison_partner("mnist-2d", infos) == "mnist-16d"
+    assert ckpt.comparison_partner("mnist-16d", infos) == "mnist-2d"
+    assert ckpt.comparison_partner("other-28", infos) == "mnist-16d"  # other data: same shape and arch, new latent
+    assert ckpt.comparison_partner("digits-2d", infos) is None
+    infos["mnist-2d-again"] = replace(infos["mnist-2d"])
+    assert ckpt.comparison_partner("mnist-2d", infos) == "mnist-16d"  # another latent size shows more

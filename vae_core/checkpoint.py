@@ -338,6 +338,21 @@ def list_checkpoints(root: Path | None = None) -> list[str]:
     return sorted(set(names))
 
 
+def comparison_partner(name: str, infos: dict[str, CheckpointInfo]) -> str | None:
+    """The checkpoint that compares best with `name`: one that takes the same input shape, preferably trained on
+    the same data with the same architecture and another latent size (mnist-2d -> mnist-16d), and not a Beta lab
+    sweep member; None if no other checkpoint takes that shape."""
+    cfg, data = infos[name].model_config, infos[name].train_config.data
+
+    def closeness(other: str) -> tuple:
+        o = infos[other]
+        return (o.train_config.data != data, other.startswith("beta-"), o.model_config.arch != cfg.arch,
+                o.model_config.latent_dim == cfg.latent_dim, other)
+
+    same_shape = [n for n in infos if n != name and infos[n].model_config.input_shape == cfg.input_shape]
+    return min(same_shape, key=closeness, default=None)
+
+
 def cache_dir(info: CheckpointInfo) -> Path:
     """Per-checkpoint cache folder keyed by the weights' hash, so a new model never reads stale data."""
     return info.path / "cache" / (info.weights_sha256[:16] or "unhashed")

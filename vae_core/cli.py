@@ -1,4 +1,4 @@
-"""Command line: `python -m vae_core train|evaluate|project|info|sample`.
+"""Command line: `python -m vae_core train|evaluate|project|info|sweep|sample`.
 
 Exit codes: 0 ok, 2 bad input (one readable line on stderr), 1 anything else.
 """
@@ -29,6 +29,13 @@ def _int_tuple(text: str) -> tuple[int, ...]:
     if not values or min(values) < 1:
         raise argparse.ArgumentTypeError(f"expected positive integers, got {text!r}")
     return values
+
+
+def _float_tuple(text: str) -> tuple[float, ...]:
+    try:
+        return tuple(float(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated numbers, got {text!r}") from None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -75,6 +82,13 @@ def build_parser() -> argparse.ArgumentParser:
     i = sub.add_parser("info", help="show a checkpoint's configuration and training history")
     i.add_argument("checkpoint", help="checkpoint folder: any path, or NAME for checkpoints/NAME")
     i.add_argument("--json", action="store_true", help="print the info as one JSON object")
+
+    w = sub.add_parser("sweep", help="train one small MLP VAE per beta (the Beta lab's sweep) into beta-<data>-<beta>")
+    w.add_argument("--data", required=True, help="dataset spec, e.g. mnist or shapes")
+    w.add_argument("--betas", type=_float_tuple, help="comma-separated beta values (default 0.25,0.5,1,2,4)")
+    w.add_argument("--epochs", type=int, help="epochs per beta (default: the dataset's preset)")
+    w.add_argument("--latent-dim", type=int, help="size of z (default: the dataset's preset)")
+    w.add_argument("--root", help="folder to write the members into (default: the checkpoints folder)")
 
     s = sub.add_parser("sample", help="write a PNG grid of samples from the prior")
     s.add_argument("checkpoint", help="checkpoint folder: any path, or NAME for checkpoints/NAME")
@@ -216,6 +230,29 @@ def cmd_info(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_sweep(args: argparse.Namespace) -> int:
+    """The Beta lab's sweep from the command line: the same settings, processes and checkpoint names."""
+    from pathlib import Path
+
+    from .sweep import SweepJob, preset
+
+    given = {"betas": args.betas, "epochs": args.epochs, "latent_dim": args.latent_dim}
+    settings = replace(preset(args.data), **{k: v for k, v in given.items() if v is not None})
+    root = Path(args.root).expanduser() if args.root else ckpt.default_root()
+    job = SweepJob(settings, root).start()
+    with tqdm(total=100, unit="%", file=sys.stderr, bar_format="{desc} {bar} {percentage:3.0f}%") as bar:
+        while not job.join(0.5):
+            snap = job.snapshot()
+            bar.set_description(f"{snap.message} ({snap.index + 1} of {len(snap.betas)})", refresh=False)
+            bar.update(max(0, int(100 * snap.progress) - bar.n))  # never backwards between members
+    snap = job.snapshot()
+    print(snap.message, file=sys.stderr)
+    if snap.status != "finished":
+        return 1
+    print(f"checkpoints: {', '.join(str(root / name) for name in snap.done)}")
+    return 0
+
+
 def cmd_sample(args: argparse.Namespace) -> int:
     import torch
 
@@ -231,7 +268,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"train": cmd_train, "evaluate": cmd_evaluate, "project": cmd_project, "info": cmd_info,
-            "sample": cmd_sample}
+            "sweep": cmd_sweep, "sample": cmd_sample}
 
 
 def main(argv: list[str] | None = None) -> int:

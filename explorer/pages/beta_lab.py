@@ -16,7 +16,7 @@ from vae_core.data import load_dataset
 from vae_core.images import crisp_grid
 from vae_core.metrics import active_unit_mask
 
-DATASETS = {"digits": "Digits 8×8", "shapes": "Shapes 32×32"}
+DATASETS = {"mnist": "MNIST 28×28", "digits": "Digits 8×8", "shapes": "Shapes 32×32"}
 MEASURES = {"mi": "mutual information", "corr": "|correlation|"}
 LAYOUT = dict(height=330, margin=dict(l=10, r=50, t=40, b=10), font=dict(size=14))  # r: room for labels
 PLAIN = {"displayModeBar": False}

@@ -64,12 +64,10 @@ if len(names) < 2:
     st.stop()
 
 first = st.session_state.get("checkpoint") if st.session_state.get("checkpoint") in names else names[0]
-shape = infos[first].model_config.input_shape
 if st.session_state.get("cmp_a") not in names:
     st.session_state["cmp_a"] = first
 if st.session_state.get("cmp_b") not in names:
-    st.session_state["cmp_b"] = next((n for n in names if n != first and infos[n].model_config.input_shape == shape),
-                                     next(n for n in names if n != first))
+    st.session_state["cmp_b"] = ck.comparison_partner(first, infos) or next(n for n in names if n != first)
 col_a, col_b = st.columns(2)
 a = col_a.selectbox("Checkpoint A", names, key="cmp_a", format_func=describe)
 b = col_b.selectbox("Checkpoint B", names, key="cmp_b", format_func=describe)
