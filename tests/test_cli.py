@@ -1,6 +1,7 @@
 """The command line end to end, as a user runs it: real subprocesses, real files."""
 
 import json
+import math
 import os
 import subprocess
 import sys
@@ -11,10 +12,10 @@ from PIL import Image
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def run(args, ckpt_root, cwd):
+def run(args, ckpt_root, cwd, timeout=300):
     env = {**os.environ, "LATENT_LAB_CHECKPOINTS": str(ckpt_root), "PYTHONPATH": ROOT}
     return subprocess.run([sys.executable, "-m", "vae_core", *args], capture_output=True, text=True, env=env,
-                          cwd=cwd, timeout=300)
+                          cwd=cwd, timeout=timeout)
 
 
 @pytest.fixture(scope="module")
@@ -99,3 +100,31 @@ def test_help_explains_each_flag(trained):
     for flag in ["--arch", "--hidden", "--latent-dim", "--likelihood", "--beta", "--warmup-epochs", "--resume",
                  "--device"]:
         assert flag in proc.stdout
+
+
+@pytest.mark.parametrize("data, seed", [("digits", 0), ("mnist", 0), ("shapes", 0), ("shapes", 1)])
+def test_one_epoch_of_every_bundled_dataset_with_the_defaults_stays_finite(tmp_path, data, seed):
+    """A new user's first command. `shapes` with seeds 0 and 1 ended in NaN before the spike guard in train.py."""
+    proc = run(["train", "--data", data, "--epochs", "1", "--seed", str(seed), "--out", str(tmp_path / "first")],
+               tmp_path / "checkpoints", tmp_path, timeout=900)  # a conv epoch: 33-72 s on 2 idle cores
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    row = json.loads((tmp_path / "first" / "history.json").read_text())[-1]
+    assert all(math.isfinite(row[k]) for k in ("train_loss", "test_neg_elbo", "test_recon", "test_kl"))
+
+
+def test_sweep_trains_one_member_per_beta_like_the_beta_lab(tmp_path):
+    proc = run(["sweep", "--data", "digits", "--betas", "2,0.5", "--epochs", "1", "--root", str(tmp_path / "sw")],
+               tmp_path / "checkpoints", tmp_path)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert sorted(os.listdir(tmp_path / "sw")) == ["beta-digits-0.5", "beta-digits-2"]
+    assert "trained 2 β values" in proc.stderr
+    config = json.loads((tmp_path / "sw" / "beta-digits-2" / "config.json").read_text())
+    assert config["train"]["beta"] == 2.0 and config["model"]["arch"] == "mlp"
+
+
+@pytest.mark.parametrize("args, words", [(["--betas", "1,x"], "comma-separated numbers"),
+                                         (["--betas", ",".join(["1"] * 2 + [str(b) for b in range(2, 10)])], "1 to 8"),
+                                         (["--epochs", "0"], "epochs")])
+def test_a_bad_sweep_is_one_line(tmp_path, args, words):
+    proc = run(["sweep", "--data", "digits", *args], tmp_path / "checkpoints", tmp_path)
+    assert proc.returncode == 2 and words in proc.stderr and "Traceback" not in proc.stderr
