@@ -102,3 +102,9 @@ def test_bundled_digits_model_tells_ood_sets_from_digits(digits_model, digits_sc
     assert auroc(digits_scores, ood["shapes"]) > 0.9  # measured 0.983
     assert ood["noise"].mean() > digits_scores.mean()
     assert auroc(digits_scores, ood["noise"]) > 0.95
+
+
+def test_an_mnist_model_meets_shapes_and_the_small_digits():
+    sets = anomaly.ood_sets("mnist", (1, 28, 28), seed=0, n=12)
+    assert set(sets) == {"shapes", "digits 8×8", "noise", "inverted", "rotated 90°"}
+    assert all(images.shape == (12, 1, 28, 28) for images in sets.values())

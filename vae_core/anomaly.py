@@ -84,8 +84,9 @@ def ood_sets(spec: str, image_shape: tuple[int, int, int], seed: int = 0, n: int
     """Out-of-distribution sets for a model trained on `spec`, each (n, *image_shape) in [0, 1].
 
     Built from embedded or generated data only, deterministically from the seed:
-    another built-in dataset (shapes for a digits model, digits for any other), uniform noise, and
-    the model's own test images inverted (1 - x) and rotated by 90 degrees.
+    other built-in datasets (shapes for a model of digits; for MNIST also the 8x8 digits scaled up, written by
+    other hands and blurred; digits for any other), uniform noise, and the model's own test images inverted
+    (1 - x) and rotated by 90 degrees.
     """
     from . import shapes
 
@@ -93,11 +94,12 @@ def ood_sets(spec: str, image_shape: tuple[int, int, int], seed: int = 0, n: int
     rng = np.random.default_rng(seed)
     shape = tuple(int(s) for s in image_shape)
     sets = {}
-    if kind == "digits":
+    if kind in ("digits", "mnist"):
         sets["shapes"] = shapes.generate(n, size=32, seed=seed + 1)[0]
-    else:
+    if kind != "digits":
         digits = load_dataset("digits").x_test
-        sets["digits"] = digits[rng.choice(len(digits), n, replace=len(digits) < n)]
+        sets["digits 8×8" if kind == "mnist" else "digits"] = digits[rng.choice(len(digits), n,
+                                                                                 replace=len(digits) < n)]
     sets["noise"] = rng.uniform(0.0, 1.0, (n, *shape)).astype(np.float32)
     own = load_dataset(spec).x_test
     own = own[rng.choice(len(own), n, replace=len(own) < n)]

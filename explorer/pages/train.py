@@ -20,7 +20,8 @@ from vae_core.uploads import check_npz_upload
 DEFAULTS = TrainConfig()
 # Learning rates on offer: a rough 1-3 ladder, plus the library's default wherever it falls.
 LR_CHOICES = sorted({1e-4, 3e-4, 1e-3, 3e-3, 1e-2, DEFAULTS.lr})
-SOURCES = {"digits": "Digits 8×8", "shapes": "Shapes 32×32", "npz": "Upload .npz", "idx": "IDX folder"}
+SOURCES = {"digits": "Digits 8×8", "mnist": "MNIST 28×28", "shapes": "Shapes 32×32", "npz": "Upload .npz",
+           "idx": "IDX folder"}
 SETTINGS = {"train_source": "digits", "train_idx": "", "train_arch": "mlp", "train_latent": 2,
             "train_beta": 1.0, "train_warmup": 0, "train_epochs": 20, "train_lr": DEFAULTS.lr, "train_batch": 128,
             "train_seed": 0, "train_overwrite": False}
