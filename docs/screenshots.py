@@ -20,17 +20,17 @@ REPO = Path(__file__).resolve().parents[1]
 OUT = REPO / "docs" / "images"
 # (file name, URL path, query, what to wait for beyond a finished run)
 PAGES = [
-    ("explore", "", {"ckpt": "digits-2d", "i": "3"}, ".st-key-selected img"),
-    ("interpolate", "interpolate", {"ckpt": "digits-2d", "a": "3", "b": "11", "m": "slerp", "n": "10"}, None),
-    ("generate", "generate", {"ckpt": "digits-2d"}, None),
-    ("train", "train", {"ckpt": "digits-2d"}, None),
-    ("inside", "inside", {"ckpt": "digits-2d"}, None),
-    ("beta_lab", "beta_lab", {"ckpt": "digits-2d"}, None),
-    ("anomaly", "anomaly", {"ckpt": "digits-2d"}, None),
-    ("compression", "compression", {"ckpt": "digits-2d"}, None),
-    ("draw", "draw", {"ckpt": "digits-2d"}, None),
-    ("compare", "compare", {"ckpt": "digits-2d"}, None),
-    ("neighbours", "neighbours", {"ckpt": "digits-2d", "i": "3"}, None),
+    ("explore", "", {"ckpt": "mnist-2d", "i": "3"}, ".st-key-selected img"),
+    ("interpolate", "interpolate", {"ckpt": "mnist-2d", "a": "3", "b": "11", "m": "slerp", "n": "10"}, None),
+    ("generate", "generate", {"ckpt": "mnist-2d"}, None),
+    ("train", "train", {"ckpt": "mnist-2d"}, None),
+    ("inside", "inside", {"ckpt": "mnist-2d"}, None),
+    ("beta_lab", "beta_lab", {"ckpt": "mnist-2d"}, None),
+    ("anomaly", "anomaly", {"ckpt": "mnist-2d"}, None),
+    ("compression", "compression", {"ckpt": "mnist-2d"}, None),
+    ("draw", "draw", {"ckpt": "mnist-2d"}, None),
+    ("compare", "compare", {"ckpt": "mnist-2d"}, None),
+    ("neighbours", "neighbours", {"ckpt": "mnist-2d", "i": "3"}, None),
     ("lesson", "", {"lesson": "intro", "step": "2"}, None),
 ]
 

@@ -47,17 +47,17 @@ def test_page_runs_cleanly(page):
     assert not at.exception
     assert not at.error, texts(at.error)
     assert at.title, "every page has a title"
-    assert at.selectbox(key="checkpoint").value == "digits-2d"
+    assert at.selectbox(key="checkpoint").value == "mnist-2d"  # the default
 
 
 def test_picker_lists_checkpoints_and_shows_their_info():
     at = run()
     picker = at.selectbox(key="checkpoint")
-    assert "digits-2d" in picker.options
+    assert {"mnist-2d", "mnist-16d", "digits-2d", "shapes-6d"} <= set(picker.options)
     sidebar = " ".join(texts(at.sidebar.markdown))
-    assert "digits" in sidebar and "Latent dim" in sidebar and "−ELBO" in sidebar
+    assert "mnist" in sidebar and "28×28" in sidebar and "Latent dim" in sidebar and "−ELBO" in sidebar
     assert at.title[0].value.startswith("Explore")
-    assert at.query_params["ckpt"] == "digits-2d"
+    assert at.query_params["ckpt"] == "mnist-2d"
 
 
 @pytest.mark.parametrize("bad, message", [("../etc", "invalid checkpoint name"),
@@ -66,8 +66,8 @@ def test_bad_checkpoint_in_url_shows_an_error_and_falls_back(bad, message):
     at = run({"ckpt": bad})
     assert not at.exception
     assert any(message in e for e in texts(at.error)), texts(at.error)
-    assert at.selectbox(key="checkpoint").value == "digits-2d"
-    assert at.query_params["ckpt"] == "digits-2d"
+    assert at.selectbox(key="checkpoint").value == "mnist-2d"
+    assert at.query_params["ckpt"] == "mnist-2d"
     assert at.run().error.len == 0  # said once, then the app carries on
 
 

@@ -39,7 +39,7 @@ def test_a_link_reopens_a_step_and_leaving_restores_the_app():
     assert "Step 4 of 5" in step_line(at) and at.radio(key="interp_method").value == "slerp"
     at.sidebar.button(key="lesson_leave").click().run()
     assert not at.exception and "lesson" not in at.query_params
-    assert at.sidebar.selectbox(key="checkpoint").value == "digits-2d"
+    assert at.sidebar.selectbox(key="checkpoint").value == "mnist-2d"
 
 
 def test_bad_lesson_names_give_one_message_and_the_normal_app():
@@ -47,4 +47,4 @@ def test_bad_lesson_names_give_one_message_and_the_normal_app():
         at = start(lesson=name)
         assert not at.exception
         assert len(at.error) == 1 and "Lesson problem" in at.error[0].value
-        assert at.sidebar.selectbox(key="checkpoint").value == "digits-2d"
+        assert at.sidebar.selectbox(key="checkpoint").value == "mnist-2d"
