@@ -99,7 +99,8 @@ async def run(args) -> dict[str, list]:
     h = e2e_helpers()
     with h.streamlit_server("explorer/pages/_decoder_demo.py") as demo, \
             h.streamlit_server("bench/native_slider_app.py") as native:
-        url_demo = demo.url(arch="conv", shape="1x28x28", latent=args.latent, dims="0,1")
+        url_demo = (demo.url(ckpt=args.ckpt, dims="0,1") if args.ckpt
+                    else demo.url(arch="conv", shape="1x28x28", latent=args.latent, dims="0,1"))
         url_native = native.url(latent=args.latent)
         async with chromium() as page:
             return await ainterleave({
@@ -115,6 +116,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--speed", type=float, default=300.0, help="pointer speed in px/s (default 300)")
     p.add_argument("--reps", type=int, default=3, help="drags per side, interleaved (default 3)")
     p.add_argument("--latent", type=int, default=2, help="latent size of the decoder (default 2)")
+    p.add_argument("--ckpt", help="decode with this checkpoint of the checkpoints folder (e.g. mnist-2d, the app's "
+                   "default) instead of a seeded default conv")
     p.add_argument("--plot", action="store_true", help="write bench/drag.png: images shown over one drag")
     p.add_argument("--quick", action="store_true", help="smoke settings: 1 s drags, 1 rep, no warm-up")
     args = p.parse_args(argv)
@@ -124,7 +127,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.quick:
         args.seconds, args.reps = 1.0, 1
     header("drag: images per second while dragging a latent slider")
-    print(f"default conv 28x28 decoder, z={args.latent}; {args.seconds:g} s drags, {args.rate:g} mouse moves/s "
+    model = f"checkpoint {args.ckpt}" if args.ckpt else f"default conv 28x28 decoder, z={args.latent}"
+    print(f"{model}; {args.seconds:g} s drags, {args.rate:g} mouse moves/s "
           f"at {args.speed:g} px/s, {args.reps} interleaved reps per side after a warm-up drag\n", flush=True)
     res = asyncio.run(run(args))
     rows = []

@@ -2,7 +2,8 @@
 
 `?arch=conv&shape=1x28x28&latent=2&likelihood=bernoulli&seed=0&dims=0,1` (these are the defaults;
 dims defaults to the first eight). tests/e2e import `demo_model` and `demo_z` to compute
-the same images with torch.
+the same images with torch. `?ckpt=NAME` decodes with a checkpoint of the checkpoints folder instead
+(bench drag measures the app's default one so).
 """
 
 import json
@@ -43,13 +44,24 @@ def demo_z(latent_dim: int, seed: int = 0) -> list[float]:
 cached_model = st.cache_resource(demo_model)
 
 
+@st.cache_resource
+def checkpoint_model(name: str) -> VAE:
+    from vae_core import checkpoint as ck
+
+    return ck.load_checkpoint(name, ck.default_root())[0]
+
+
 def main() -> None:
     q = st.query_params
     shape = tuple(int(v) for v in q.get("shape", "1x28x28").split("x"))
-    latent = int(q.get("latent", 2))
     seed = int(q.get("seed", 0))
+    if "ckpt" in q:
+        model = checkpoint_model(q["ckpt"])
+        latent = model.config.latent_dim
+    else:
+        latent = int(q.get("latent", 2))
+        model = cached_model(q.get("arch", "conv"), shape, latent, q.get("likelihood", "bernoulli"), seed)
     dims = [int(d) for d in q["dims"].split(",")] if "dims" in q else list(range(min(latent, 8)))
-    model = cached_model(q.get("arch", "conv"), shape, latent, q.get("likelihood", "bernoulli"), seed)
 
     st.session_state["runs"] = st.session_state.get("runs", 0) + 1  # drags must not rerun the page
     if st.button("New z", key="new-z"):  # a z from Python (as a click on a map would give) moves the sliders
