@@ -60,6 +60,7 @@ def test_the_beta_lab_shows_the_bundled_mnist_sweep(app, page, e2e):
     labels = page.locator(".st-key-beta_rd .textpoint").all_text_contents()
     assert labels == ["β = 0.25", "β = 0.5", "β = 1", "β = 2", "β = 4"]
     page.locator(".st-key-beta_active .js-plotly-plot").wait_for()
+    # Reconstructions: the test images, then one grid per beta; samples: one grid per beta.
+    expect(page.locator('[data-testid="stMain"] [data-testid="stImage"]')).to_have_count(1 + 5 + 5)
     page.wait_for_function(IMAGES_LOADED_JS, arg='[data-testid="stMain"]')
-    assert page.locator('[data-testid="stMain"] [data-testid="stImage"]').count() >= 12  # 2 rows of 1 + 5
     assert page.locator(EXCEPTION).count() == 0
