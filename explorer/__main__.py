@@ -31,6 +31,13 @@ def warm_imports() -> float:
     return time.perf_counter() - t0
 
 
+def checkpoints_folder(given: str | None) -> Path:
+    """The absolute checkpoints folder to serve: --checkpoints, else $LATENT_LAB_CHECKPOINTS, else ./checkpoints
+    if there is one, else the repository's. Relative paths keep meaning what they meant where the user typed them."""
+    here = given or os.environ.get("LATENT_LAB_CHECKPOINTS") or ("checkpoints" if Path("checkpoints").is_dir() else "")
+    return Path(here).expanduser().resolve() if here else REPO / "checkpoints"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m explorer", description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=8501, help="port to serve on (default 8501)")
@@ -42,11 +49,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.checkpoints is not None and not Path(args.checkpoints).expanduser().is_dir():
         parser.error(f"--checkpoints {args.checkpoints}: no such folder")
 
-    # Streamlit reads .streamlit/config.toml from the working directory; a relative folder must keep meaning
-    # what it meant where the user typed it.
-    here = (args.checkpoints or os.environ.get("LATENT_LAB_CHECKPOINTS")
-            or ("checkpoints" if Path("checkpoints").is_dir() else ""))
-    os.environ["LATENT_LAB_CHECKPOINTS"] = str(Path(here).expanduser().resolve() if here else REPO / "checkpoints")
+    # Streamlit reads .streamlit/config.toml from the working directory, so resolve the folder first.
+    os.environ["LATENT_LAB_CHECKPOINTS"] = str(checkpoints_folder(args.checkpoints))
     os.chdir(REPO)
     sys.path.insert(0, str(REPO))
 
