@@ -3,7 +3,8 @@
 
 The page records, with performance.now(): the last pointerup, each change of stApp's
 data-test-script-state (running / notRunning), and the first animation frame after the run finished.
-Checkpoints: the bundled digits-2d (8x8) and a 28x28 conv model trained for --epochs-28 epochs on shapes.
+Checkpoints: the bundled mnist-2d (the app's default, 10,000 test points on the map) and digits-2d (8x8, 359
+points), and a 28x28 conv model trained for --epochs-28 epochs on shapes.
 """
 
 from __future__ import annotations
@@ -168,8 +169,8 @@ def main(argv: list[str] | None = None) -> int:
     h = e2e_helpers()
     rows, failed = [], False
     with tempfile.TemporaryDirectory(prefix="bench-latency-") as tmp:
-        root = checkpoint_root(Path(tmp) / "checkpoints")
-        names = ["digits-2d"]
+        names = ["digits-2d"] if args.quick else ["mnist-2d", "digits-2d"]
+        root = checkpoint_root(Path(tmp) / "checkpoints", tuple(names))
         if args.epochs_28 > 0:
             train_checkpoint(root, "shapes28-conv-z8", ["--data", "shapes:28", "--latent-dim", "8", "--epochs",
                                                         str(args.epochs_28)])

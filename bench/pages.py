@@ -61,8 +61,8 @@ async def run(url: str, reps: int) -> tuple[list[str], dict[str, list[list[dict]
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench pages", description=__doc__.splitlines()[0])
     p.add_argument("--reps", type=int, default=3, help="warm visits of each page after the first (default 3)")
-    p.add_argument("--checkpoints", default="digits-2d,shapes-6d", help="bundled checkpoints, each in its own "
-                   "browser session (default digits-2d,shapes-6d)")
+    p.add_argument("--checkpoints", default="mnist-2d,digits-2d,shapes-6d", help="bundled checkpoints, each in its "
+                   "own browser session (default mnist-2d,digits-2d,shapes-6d)")
     p.add_argument("--quick", action="store_true", help="smoke settings: digits-2d, no warm visits")
     args = p.parse_args(argv)
     if why := chromium_missing():

@@ -121,7 +121,8 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench startup", description=__doc__.splitlines()[0])
     p.add_argument("--reps", type=int, default=3, help="counted rounds, interleaved (default 3)")
     p.add_argument("--launcher", choices=["both", "explorer", "streamlit"], default="both")
-    p.add_argument("--checkpoints", default="digits-2d", help="bundled checkpoints to copy (comma-separated)")
+    p.add_argument("--checkpoints", default="mnist-2d", help="bundled checkpoints to copy (comma-separated; the app "
+                   "opens the default mnist-2d if it is among them, else the first)")
     p.add_argument("--quick", action="store_true", help="smoke: the launcher, one cold start and a reload")
     args = p.parse_args(argv)
     if why := chromium_missing():
