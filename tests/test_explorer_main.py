@@ -24,3 +24,15 @@ def test_a_missing_folder_is_one_clear_error(tmp_path):
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2
     assert f"--checkpoints {tmp_path / 'nope'}: no such folder" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_the_default_checkpoints_data_is_read_before_serving(monkeypatch):
+    from explorer.__main__ import warm_default_data
+    from vae_core import data
+
+    seen = []
+    monkeypatch.setattr(data, "load_dataset", lambda spec: seen.append(spec))
+    warm_default_data(REPO / "checkpoints")
+    assert seen == ["mnist"]
+    warm_default_data(REPO / "no-such-folder")  # no default there: nothing to warm, no error
+    assert seen == ["mnist"]
