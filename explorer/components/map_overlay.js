@@ -3,7 +3,8 @@
 //   as shapes in the figure: moving one leaves the figure Python sends unchanged, so plotly neither
 //   re-parses nor redraws its WebGL scatter on a click or a slider release. With a linear projection the
 //   cross also follows a decoder's drag ("latent-lab:z" events);
-// - a guard for clicks that plotly would drop (guardClicks).
+// - a guard that makes a click pick the point under the mouse, which plotly's throttled hover may not
+//   have found yet (guardClicks).
 
 const NS = "http://www.w3.org/2000/svg";
 const PLOT_EVENTS = ["plotly_afterplot", "plotly_relayout", "plotly_relayouting"];
@@ -35,20 +36,45 @@ function detach(inst) {
   inst.gd = null;
 }
 
-// plotly drops a click on a point when its throttled hover pass (due 50 ms after a mouse move) lands while
-// the button is down: it takes the press for a drag and clears the hovered points, which the click then
-// selects from. So a quick move-and-click held for longer than that did nothing. Keep the hovered points
-// of the press and put them back at the release, if the mouse did not move in between.
+// plotly clicks the point its last hover pass found (gd._hoverdata), and that pass is throttled: it runs
+// at most every 50 ms, so for up to 50 ms after a move it still holds the point under the mouse's earlier
+// position; and a pass that lands while the button is down takes the press for a drag and clears it. So a
+// quick move-and-click picked a dot passed on the way, or the neighbouring cell of the click grid (a click
+// on empty space decoded another spot, or a dot), and a press held past the pass picked nothing.
+// At the release, before plotly's own handler reads it, put there the point under the mouse now.
 function guardClicks(gd, signal) {
-  const hovered = () => (gd._hoverdata && gd._hoverdata.length ? gd._hoverdata : null);
-  let press = null;
-  gd.addEventListener("mousedown", (e) => {
-    press = e.button === 0 && hovered() ? { x: e.clientX, y: e.clientY, points: hovered() } : null;
+  let pressed = false;
+  gd.addEventListener("mousedown", (e) => { // on the plot area (plotly's drag layer), not the modebar
+    pressed = e.button === 0 && e.target.classList.contains("nsewdrag");
   }, { capture: true, signal });
   window.addEventListener("mouseup", (e) => { // capture on window: before plotly's own mouseup handler
-    if (press && !hovered() && e.clientX === press.x && e.clientY === press.y) gd._hoverdata = press.points;
-    press = null;
+    if (pressed && gd._fullLayout && gd._fullData) gd._hoverdata = pointsUnder(gd, e.clientX, e.clientY);
+    pressed = false;
   }, { capture: true, signal });
+}
+
+// What plotly's "closest" hover pass would find at a screen position, in its shape (as many fields as its
+// click selection reads): the nearest point of a shown trace within layout.hoverdistance, measured
+// between centres in pixels; ties go to the earlier trace, then the later point, as in plotly's loops.
+function pointsUnder(gd, clientX, clientY) {
+  const L = gd._fullLayout, X = L.xaxis, Y = L.yaxis, box = gd.getBoundingClientRect();
+  const px = clientX - box.left - X._offset, py = clientY - box.top - Y._offset;
+  if (px < 0 || px > X._length || py < 0 || py > Y._length) return undefined;
+  let best = L.hoverdistance === -1 ? Infinity : L.hoverdistance, hit = null;
+  for (const t of gd._fullData) {
+    if (t.visible !== true || t.hoverinfo === "skip" || !t.x || !t.y) continue;
+    for (let i = Math.min(t.x.length, t.y.length) - 1; i >= 0; i--) {
+      const d = Math.hypot(X.l2p(t.x[i]) - px, Y.l2p(t.y[i]) - py);
+      if (d < best) {
+        best = d;
+        hit = { t, i };
+      }
+    }
+  }
+  if (!hit) return undefined;
+  const { t, i } = hit;
+  return [{ curveNumber: t.index, pointNumber: i, pointIndex: i, fullData: t, data: gd.data[t.index],
+            x: t.x[i], y: t.y[i], distance: best }];
 }
 
 // A marker is its stroke over a wider white halo, so it reads on dense points and on a dark theme alike.

@@ -1,5 +1,6 @@
 """What the browser adds to a latent map (an st.plotly_chart): markers drawn in an SVG laid over it, and a
-guard for clicks that plotly would drop (a press held past its 50 ms hover throttle; see map_overlay.js).
+guard that makes a click pick the point under the mouse (plotly clicks what its hover pass, throttled to
+one per 50 ms, last found: a point under the mouse's earlier position, or none; see map_overlay.js).
 
 Why markers are not shapes in the figure: any change to the figure makes Streamlit send it again and plotly re-parse
 it and redraw its WebGL scatter, which in a browser without a GPU was the largest part of a map click
