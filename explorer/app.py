@@ -38,6 +38,28 @@ PAGES = [
     ("compare", "Compare", "compare"),
     ("neighbours", "Neighbours & arithmetic", "hub"),
 ]
+HOME = "explore"  # the page at /
+
+
+def menu_pages() -> dict[str, st.Page]:
+    """The menu's pages by file stem, each at /<stem> except the home page, which Streamlit serves at /."""
+    return {stem: st.Page(HERE / "pages" / f"{stem}.py", title=title, icon=f":material/{icon}:",
+                          default=stem == HOME, url_path="" if stem == HOME else None)
+            for stem, title, icon in PAGES if (HERE / "pages" / f"{stem}.py").exists()}
+
+
+def home_alias(pages: dict[str, st.Page]) -> list[st.Page]:
+    """A hidden twin of the home page at /explore, so a link to the page by its own name opens it.
+
+    Streamlit 1.67 serves the default page only at / (its url_path is "" to the router), so /explore said
+    "Page not found". The home page takes the url_path "" rather than its inferred "explore", leaving that
+    path free for the twin; the twin comes after it, so st.switch_page("pages/explore.py") still opens /.
+    """
+    if HOME not in pages:
+        return []
+    home = pages[HOME]
+    return [st.Page(HERE / "pages" / f"{HOME}.py", title=home.title, icon=home.icon, url_path=HOME,
+                    visibility="hidden")]
 
 
 def checkpoint_sidebar(names: list[str]) -> None:
@@ -76,11 +98,9 @@ def main() -> None:
             st.session_state[key] = st.session_state[key]
 
     lesson_bar.start_from_url()
-    pages = {stem: st.Page(HERE / "pages" / f"{stem}.py", title=title, icon=f":material/{icon}:",
-                           default=stem == "explore")
-             for stem, title, icon in PAGES if (HERE / "pages" / f"{stem}.py").exists()}
+    pages = menu_pages()
     lesson = lesson_bar.active_lesson(set(pages))
-    page = st.navigation(list(pages.values()), position="hidden" if lesson else "sidebar")
+    page = st.navigation([*pages.values(), *home_alias(pages)], position="hidden" if lesson else "sidebar")
     if lesson:
         st.session_state["checkpoint"] = st.session_state.get("checkpoint")  # its picker is hidden: keep it
         lesson_bar.apply_pending_step(lesson, pages, page, names)
