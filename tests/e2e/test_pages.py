@@ -290,7 +290,7 @@ def test_link_reopens_the_selection(app, page, open_app):
 
 def test_interpolation_gif_downloads_with_one_frame_per_step(app, page, open_app):
     steps = 7
-    open_app(page, app.url("interpolate", a=3, b=11, n=steps, m="slerp"))
+    open_app(page, app.url("interpolate", ckpt="digits-2d", a=3, b=11, n=steps, m="slerp"))
     with page.expect_download() as info:
         page.locator(".st-key-interp_gif button").click()
     download = info.value
