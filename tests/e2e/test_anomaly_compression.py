@@ -38,7 +38,7 @@ def digit_png() -> bytes:
 
 
 def test_anomaly_page_shows_auroc_and_scores_an_upload(app, page, e2e):
-    e2e.open_app(page, app.url("anomaly"))
+    e2e.open_app(page, app.url("anomaly", ckpt="digits-2d"))  # the sets and AUROCs below are digits-2d's
     expect(page.locator("h1").first).to_contain_text("Anomaly detection")
     aurocs = page.locator(".st-key-anomaly_auroc")
     # A fresh server's first run of a subpage reruns through app.py (shared.run_through_app), and scoring
