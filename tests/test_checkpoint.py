@@ -163,3 +163,20 @@ def test_the_comparison_partner_is_the_nearest_sibling():
     assert ckpt.comparison_partner("digits-2d", infos) is None
     infos["mnist-2d-again"] = replace(infos["mnist-2d"])
     assert ckpt.comparison_partner("mnist-2d", infos) == "mnist-16d"  # another latent size shows more
+
+
+def test_a_save_never_replaces_a_file_or_a_folder_of_other_things(tmp_path, tiny_mlp):
+    from vae_core.config import TrainConfig
+
+    notes, folder = tmp_path / "notes", tmp_path / "work"
+    notes.write_text("keep me")
+    folder.mkdir()
+    (folder / "thesis.tex").write_text("keep me too")
+    for target in (notes, folder):
+        with pytest.raises(ckpt.CheckpointError, match="not a checkpoint"):
+            ckpt.save_checkpoint(target, tiny_mlp, TrainConfig(), [])
+    assert notes.read_text() == "keep me" and (folder / "thesis.tex").read_text() == "keep me too"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes", "work"]
+    (tmp_path / "empty").mkdir()
+    ckpt.save_checkpoint(tmp_path / "empty", tiny_mlp, TrainConfig(), [])  # an empty folder or a checkpoint is fine
+    ckpt.save_checkpoint(tmp_path / "empty", tiny_mlp, TrainConfig(), [])

@@ -87,6 +87,18 @@ def command_line_path(ref: str | os.PathLike) -> Path:
     return path.parent / validate_name(path.name)
 
 
+def check_replaceable(path: Path) -> None:
+    """Refuse to write a checkpoint over anything that is not one: a file, or a folder holding other things.
+
+    A save replaces the whole folder, so `train --out ~/Documents` or `--out /etc/passwd` would otherwise
+    delete what was there. Absent, empty and checkpoint folders (config.json or model.safetensors) are fine."""
+    if path.is_symlink() or (path.exists() and not path.is_dir()):
+        raise CheckpointError(f"{str(path)!r} exists and is not a checkpoint folder; refusing to replace it")
+    if path.is_dir() and any(path.iterdir()) and not ((path / CONFIG).is_file() or (path / WEIGHTS).is_file()):
+        raise CheckpointError(f"{str(path)!r} is a folder with other files in it, not a checkpoint; refusing to "
+                              "replace it (pick a new folder)")
+
+
 def _debris(path: Path, old: bool | None = None) -> list[Path]:
     """Temp folders of `path`'s own saves: `.tmp-NAME-XXXX` (old=False) and `.tmp-NAME-old-XXXX` (old=True).
 
@@ -179,6 +191,7 @@ def save_checkpoint(
     """
     path = Path(path)
     validate_name(path.name)
+    check_replaceable(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         _recover_and_clean(path)

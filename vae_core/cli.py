@@ -150,6 +150,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     from .train import Trainer
 
     out = ckpt.command_line_path(args.out)
+    ckpt.check_replaceable(out)  # before minutes of training, not at the first save
     if args.resume:
         ckpt.recover(out.name, root=out.parent)  # a save killed mid-swap left the last epoch beside `out`
         info = ckpt.read_info(out.name, root=out.parent)
