@@ -35,7 +35,7 @@ def test_the_app_opens_on_mnist_with_a_28x28_canvas(app, page, e2e):
     canvas = page.locator('[data-testid="latent-decoder"] canvas')
     page.wait_for_function("(c) => +c.dataset.frames >= 1", arg=canvas.element_handle())
     assert canvas.evaluate("c => [c.width, c.height]") == [28, 28]
-    assert page.locator(".st-key-explore_map .js-plotly-plot").count() == 1
+    expect(page.locator(".st-key-explore_map .js-plotly-plot")).to_have_count(1)  # plotly draws after the run
     assert page.locator(EXCEPTION).count() == 0
 
 
