@@ -43,7 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
 
     t = sub.add_parser("train", help="train a VAE and write a checkpoint after every epoch")
-    t.add_argument("--data", required=True, help="dataset spec: digits, shapes, idx:DIR, npz:FILE, folder:DIR")
+    t.add_argument("--data", required=True, help="dataset spec: mnist, digits, shapes, idx:DIR, npz:FILE, folder:DIR")
     t.add_argument("--out", required=True, help="checkpoint folder to write: any path, or NAME for checkpoints/NAME")
     t.add_argument("--arch", choices=["mlp", "conv"], help="model family (default: conv; mlp below 8x8 images)")
     t.add_argument("--hidden", type=_int_tuple,
