@@ -66,12 +66,12 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--checkpoints {args.checkpoints}: no such folder")
 
     # Streamlit reads .streamlit/config.toml from the working directory, so resolve the folder first.
-    os.environ["LATENT_LAB_CHECKPOINTS"] = str(checkpoints_folder(args.checkpoints))
+    root = checkpoints_folder(args.checkpoints)
+    os.environ["LATENT_LAB_CHECKPOINTS"] = str(root)
     os.chdir(REPO)
     sys.path.insert(0, str(REPO))
 
     print(f"Latent Lab: importing torch, plotly, vae_core... ({warm_imports():.1f} s)", file=sys.stderr)
-    root = Path(os.environ["LATENT_LAB_CHECKPOINTS"])
     print(f"Latent Lab: loading the default checkpoint's data... ({warm_default_data(root):.1f} s)", file=sys.stderr)
     from streamlit.runtime.pages_manager import PagesManager
     from streamlit.web import cli
