@@ -1,6 +1,6 @@
 """ELBO terms as pure functions; every reduction is per example (summed over pixels / dims).
 
-Reported numbers are nats per example: -ELBO = recon + KL (DESIGN.md, "Loss numbers").
+Reported numbers are nats per example: -ELBO = recon + KL (docs/ARCHITECTURE.md, "Loss numbers").
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """Evaluation numbers: -ELBO, recon, KL and IWAE NLL in nats per example, active units, KL per
-dimension, AUROC for anomaly detection and bit conversions (DESIGN.md, "Loss numbers")."""
+dimension, AUROC for anomaly detection and bit conversions (docs/ARCHITECTURE.md, "Loss numbers")."""
 
 from __future__ import annotations
 

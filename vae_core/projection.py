@@ -126,9 +126,9 @@ def _idw(tree, queries: np.ndarray, values: np.ndarray, k: int, power: float) ->
 class UMAPProjection(TransformerMixin, BaseEstimator):
     """UMAP map (McInnes et al. 2018) with fast approximate out-of-sample maps in both directions.
 
-    umap's own transform/inverse_transform take seconds (DESIGN.md), too slow per click, so both
-    directions interpolate between the k nearest fitted points with inverse-distance weights:
-    `inverse_transform` over a KD-tree of the 2-D embedding, `transform` over one of the latents.
+    umap's own transform/inverse_transform take seconds (docs/ARCHITECTURE.md, "Projections"), too slow
+    per click, so both directions interpolate between the k nearest fitted points with inverse-distance
+    weights: `inverse_transform` over a KD-tree of the 2-D embedding, `transform` over one of the latents.
     Both are exact on fitted points. Only the embedding and the fitted z are needed (no pickling).
     """
 

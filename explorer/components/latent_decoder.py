@@ -1,4 +1,6 @@
-"""Latent sliders that decode in the browser while dragging (DESIGN.md, "Real-time decoding in the browser").
+"""Latent sliders that decode in the browser while dragging.
+
+docs/ARCHITECTURE.md, "Real-time decoding in the browser", has the whole path.
 
 The decoder's weights travel once, as static files named by the program's hash
 (`<main script dir>/static/decoders/<hash>.json|.bin`, served at /app/static/...
