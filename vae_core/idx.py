@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .atomic import write_atomic
 from .data import MAX_BYTES, DataError, Dataset, _check_size, _to_float
 
 IDX_FILES = {  # role -> MNIST file name (each may also be .gz)
@@ -159,8 +160,6 @@ def download_mnist(dest_dir: str | os.PathLike, variant: str = "mnist") -> Path:
                 errors.append(f"{mirror}: {e}")
         else:
             raise OSError(f"could not download {target.name}: " + "; ".join(errors))
-        partial = target.with_name(target.name + ".part")  # never leave a half file
-        partial.write_bytes(data)
-        os.replace(partial, target)
+        write_atomic(target, data)  # never leave a half file
     load_idx(dest)  # fail now, not later, if a mirror served something broken
     return dest

@@ -25,7 +25,6 @@ import collections
 import hashlib
 import json
 import logging
-import os
 import subprocess
 import tempfile
 import threading
@@ -37,6 +36,7 @@ import numpy as np
 
 from . import checkpoint as ckpt
 from . import worker_process
+from .atomic import write_atomic
 from .config import ConfigError, ModelConfig, TrainConfig, to_dict
 from .data import DataError, load_dataset
 from .job_worker import MAP_POINTS
@@ -333,10 +333,7 @@ def save_upload(data: bytes, suffix: str = ".npz") -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{hashlib.sha256(data).hexdigest()[:24]}{suffix}"
     if not path.exists():
-        fd, tmp = tempfile.mkstemp(dir=folder, suffix=".part")
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
+        write_atomic(path, data, mode=0o600)  # private, as the user's upload is
     return path
 
 

@@ -8,14 +8,14 @@ between the nearest embedded points for UMAP, whose own inverse is far too slow 
 from __future__ import annotations
 
 import hashlib
-import os
 import re
-import tempfile
 import zipfile
 from pathlib import Path
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
+
+from .atomic import atomic_write
 
 METHODS = ("identity", "pca", "umap")
 CACHE_VERSION = 1  # bump when the .npz layout changes, so old files miss instead of misloading
@@ -240,18 +240,10 @@ def project_latents(mu: np.ndarray, method: str, cache_dir: Path | None = None, 
 
 
 def _atomic_savez(path: Path, **arrays) -> None:
-    """np.savez to a temp file beside `path`, fsync, then os.replace: readers never see half a file."""
+    """np.savez written atomically (vae_core.atomic): readers never see half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_write(path) as f:
+        np.savez(f, **arrays)
 
 
 def nearest_indices(points2d: np.ndarray, query, k: int = 1) -> np.ndarray:

@@ -15,7 +15,6 @@ import base64
 import json
 import logging
 import os
-import tempfile
 import time
 import weakref
 from pathlib import Path
@@ -24,6 +23,7 @@ import streamlit as st
 from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 from torch import nn
 
+from vae_core.atomic import write_atomic
 from vae_core.export import export_decoder
 
 _LOG = logging.getLogger(__name__)
@@ -150,14 +150,4 @@ def _write_atomic(path: Path, content: bytes) -> None:
     if path.exists():  # named by content hash, so an existing file is already right
         os.utime(path)  # in use: keep it from _prune
         return
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            os.fchmod(f.fileno(), 0o644)  # mkstemp's 0600 would hide it from another serving user
-            f.write(content)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(path, content)  # 0644: another serving user reads it too
