@@ -24,7 +24,7 @@ from plotly.colors import qualitative
 from vae_core import checkpoint as ck
 from vae_core.data import DataError, load_dataset
 from vae_core.latent import decode_batch, encode_dataset, project_latents
-from vae_core.metrics import kl_per_dimension
+from vae_core.losses import kl_per_dim
 from vae_core.models import VAE
 
 REPO = Path(__file__).resolve().parents[1]
@@ -195,7 +195,7 @@ class Context:
 
     def dims_by_kl(self, k: int) -> list[int]:
         """The k latent dims carrying most information (mean KL over the test set), in dim order."""
-        kl = kl_per_dimension(self.logvar, self.mu)
+        kl = kl_per_dim(self.mu, self.logvar).mean(0)
         return sorted(int(d) for d in np.argsort(-kl, kind="stable")[:k])
 
     def z_or_default(self) -> np.ndarray:

@@ -1,5 +1,6 @@
 import math
 
+import numpy as np
 import pytest
 import torch
 from torch.distributions import Bernoulli, Normal, kl_divergence
@@ -23,6 +24,17 @@ def test_kl_matches_torch_distributions():
     expected = kl_divergence(Normal(mu, torch.exp(0.5 * logvar)), Normal(0.0, 1.0))
     assert torch.allclose(kl_per_dim(mu, logvar), expected, atol=1e-6)
     assert torch.allclose(our_kl(mu, logvar), expected.sum(1), atol=1e-5)
+
+
+def test_kl_per_dim_on_numpy_arrays_is_float64_numpy():
+    """Dataset summaries pass the encoder's numpy mu and logvar (N, D), in that order, and average over N."""
+    rng = np.random.default_rng(1)
+    mu, logvar = rng.normal(size=(50, 4)), rng.normal(0, 0.5, size=(50, 4))
+    reference = kl_divergence(Normal(torch.tensor(mu), torch.tensor(np.exp(0.5 * logvar))), Normal(0.0, 1.0))
+    kl = kl_per_dim(mu.astype(np.float32), logvar.astype(np.float32))
+    assert isinstance(kl, np.ndarray) and kl.dtype == np.float64 and kl.shape == (50, 4)
+    np.testing.assert_allclose(kl.mean(0), reference.mean(0).numpy(), rtol=1e-6)
+    np.testing.assert_allclose(kl_per_dim(mu, logvar), reference.numpy(), rtol=1e-10)
 
 
 def test_kl_matches_a_monte_carlo_estimate():

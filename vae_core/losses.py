@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -47,8 +48,15 @@ def reconstruction_nll(model: VAE, logits: torch.Tensor, x: torch.Tensor) -> tor
     return gaussian_nll(torch.sigmoid(logits), x, model.log_std)
 
 
-def kl_per_dim(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
-    """Analytic KL(N(mu, sigma^2) || N(0, 1)) per latent dimension -> [B x D] (Kingma & Welling, App. B)."""
+def kl_per_dim(mu: torch.Tensor | np.ndarray, logvar: torch.Tensor | np.ndarray) -> torch.Tensor | np.ndarray:
+    """Analytic KL(N(mu, sigma^2) || N(0, 1)) per latent dimension, [B x D] -> [B x D] (Kingma & Welling, App. B).
+
+    numpy arrays in give a float64 numpy array out: e.g. kl_per_dim(enc.mu, enc.logvar).mean(0), the mean
+    KL per dimension over a dataset, (D,).
+    """
+    if not isinstance(mu, torch.Tensor):
+        mu, logvar = (torch.as_tensor(np.asarray(a, np.float64)) for a in (mu, logvar))
+        return kl_per_dim(mu, logvar).numpy()
     return 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar)
 
 

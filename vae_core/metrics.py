@@ -1,5 +1,5 @@
-"""Evaluation numbers: -ELBO, recon, KL and IWAE NLL in nats per example, active units, KL per
-dimension, AUROC for anomaly detection and bit conversions (docs/ARCHITECTURE.md, "Loss numbers")."""
+"""Evaluation numbers: -ELBO, recon, KL and IWAE NLL in nats per example, active units,
+AUROC for anomaly detection and bit conversions (docs/ARCHITECTURE.md, "Loss numbers")."""
 
 from __future__ import annotations
 
@@ -10,18 +10,12 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import torch
 
-from .losses import iwae_log_likelihood, kl_divergence, kl_per_dim, reconstruction_nll
+from .losses import iwae_log_likelihood, kl_divergence, reconstruction_nll
 
 # Pixel values decoded per decoder call in the IWAE loop (samples x images x C*H*W): bounds memory
 # for any k and image size (~5,000 28x28 images per call, ~1.3 GB peak with the default conv VAE).
 IWAE_PIXEL_BUDGET = 1 << 22
 IWAE_CHUNK = 100  # importance samples drawn per decoder call, at most
-
-
-def kl_per_dimension(logvar: np.ndarray, mu: np.ndarray) -> np.ndarray:
-    """Mean over the dataset of KL(q(z_d|x) || N(0, 1)) for logvar, mu (N, D) -> (D,) float64."""
-    mu, logvar = (torch.as_tensor(np.asarray(a, np.float64)) for a in (mu, logvar))
-    return kl_per_dim(mu, logvar).mean(0).numpy()
 
 
 def active_unit_mask(mu: np.ndarray, threshold: float = 0.01) -> np.ndarray:

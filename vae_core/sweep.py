@@ -28,7 +28,8 @@ from . import jobs, worker_process
 from .config import ConfigError, ModelConfig, TrainConfig
 from .data import parse_spec
 from .latent import decode_batch, encode_dataset
-from .metrics import active_unit_mask, kl_per_dimension
+from .losses import kl_per_dim
+from .metrics import active_unit_mask
 
 log = logging.getLogger(__name__)
 
@@ -184,7 +185,7 @@ def member_view(model, x: np.ndarray, n: int = 8, seed: int = 0) -> MemberView:
     enc = encode_dataset(model, x)
     z = np.random.default_rng(seed).standard_normal((n, model.config.latent_dim)).astype(np.float32)
     return MemberView(recon=decode_batch(model, enc.mu[example_indices(len(x), n)]), samples=decode_batch(model, z),
-                      mu=enc.mu, kl=kl_per_dimension(enc.logvar, enc.mu), active=active_unit_mask(enc.mu))
+                      mu=enc.mu, kl=kl_per_dim(enc.mu, enc.logvar).mean(0), active=active_unit_mask(enc.mu))
 
 
 # --- running a sweep ---------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ import streamlit as st
 from explorer import shared
 from vae_core.images import crisp_grid
 from vae_core.latent import manifold_grid, traversal_values, traverse
-from vae_core.metrics import kl_per_dimension
+from vae_core.losses import kl_per_dim
 
 shared.run_through_app()
 st.title("Generate new images")
@@ -58,7 +58,7 @@ with traversal_tab:
     base_name = c3.radio("Start from", ["the origin (prior mean)", "the current z (Explore page)"],
                          key="gen_base", horizontal=True)
     base = np.zeros(d, np.float32) if base_name.startswith("the origin") else ctx.z_or_default()
-    kl = kl_per_dimension(ctx.logvar, ctx.mu)
+    kl = kl_per_dim(ctx.mu, ctx.logvar).mean(0)
     dims = sorted(ctx.dims_by_kl(10), key=lambda i: -kl[i])
     values = traversal_values(steps, span)
     images = ctx.decode(traverse(base, dims, values))

@@ -10,7 +10,8 @@ from plotly.colors import hex_to_rgb, qualitative
 from explorer import shared
 from vae_core import posterior as post
 from vae_core.images import crisp_grid
-from vae_core.metrics import active_unit_mask, kl_per_dimension
+from vae_core.losses import kl_per_dim
+from vae_core.metrics import active_unit_mask
 
 DRAWS, SHOWN = 8, 8  # reparameterised draws per image; prior draws shown from each end of the hole ranking
 COLORS, GREY = qualitative.D3, "#888888"
@@ -160,7 +161,7 @@ with elbo_col:
                "sampled z, averaged over 16 draws) plus KL (how far q(z|x) strays from the prior: the price of the "
                "code). −ELBO = reconstruction + KL is an upper bound on −log p(x).")
 with kl_col:
-    kl_dims, active = kl_per_dimension(ctx.logvar, ctx.mu), active_unit_mask(ctx.mu)
+    kl_dims, active = kl_per_dim(ctx.mu, ctx.logvar).mean(0), active_unit_mask(ctx.mu)
     dims_key = remember("inside_dims", sorted(st.session_state.get("decoder_dims") or ctx.dims_by_kl(min(d, 8))))
     points = (st.session_state.get("inside_kl") or {}).get("selection", {}).get("points", [])
     picked = sorted({int(p["customdata"]) for p in points if p.get("customdata") is not None} & set(range(d)))
