@@ -17,7 +17,8 @@ from pathlib import Path
 
 from bench import BENCH, REPO, header, line_plot, table
 
-# DESIGN.md: pytorch/examples' MLP on MNIST after 10 epochs (test -ELBO, nats); shown next to idx: rows.
+# pytorch/examples' MLP on MNIST after 10 epochs, test -ELBO in nats (docs/ARCHITECTURE.md, "Loss numbers");
+# shown next to idx: rows.
 EXAMPLES_MNIST = {2: 154.5, 20: 105.3}
 MODELS = {"default": [], "mlp400": ["--arch", "mlp", "--hidden", "400"]}
 MODEL_NAMES = {"default": "default (conv)", "mlp400": "--arch mlp --hidden 400"}
