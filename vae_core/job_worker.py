@@ -37,10 +37,10 @@ import torch._dynamo  # noqa: F401  (the first optimiser step imports it: second
 from . import checkpoint as ckpt
 from .config import ConfigError, TrainConfig, default_model_config, from_dict
 from .data import DataError, Dataset, load_dataset
+from .jobs import MAP_POINTS
 from .latent import encode_dataset, make_projection
 from .train import BatchEvent, EpochEvent, Trainer, TrainingCallback
 
-MAP_POINTS = 2000  # test images on the live latent map: enough to see clusters, cheap to encode
 PROGRESS_EVERY = 0.2  # seconds between progress events; each one turns the loss tensor into a float
 
 

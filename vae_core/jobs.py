@@ -39,12 +39,14 @@ from . import worker_process
 from .atomic import write_atomic
 from .config import ConfigError, ModelConfig, TrainConfig, to_dict
 from .data import DataError, load_dataset
-from .job_worker import MAP_POINTS
 
 log = logging.getLogger(__name__)
 
 STATUSES = ("queued", "running", "finished", "stopped", "diverged", "failed")
 ACTIVE = ("queued", "running")
+# Test images on the live latent map: enough to see clusters, cheap to encode. Here, not in job_worker
+# (which sends them), so that the server does not import the worker and torch._dynamo with it.
+MAP_POINTS = 2000
 class JobError(ValueError):
     """A job cannot start: bad name, checkpoint exists, session busy, name being written."""
 
