@@ -1,5 +1,6 @@
 import pytest
 import torch
+import torch.nn.functional as F
 
 from vae_core.config import ModelConfig
 from vae_core.models import VAE, conv_stages, count_parameters
@@ -25,7 +26,13 @@ def test_mlp_400_is_exactly_the_pytorch_examples_vae():
     # fc1 784->400, fc21+fc22 as one 400->40 layer, fc3 20->400, fc4 400->784
     assert [(m.in_features, m.out_features) for m in linears] == [(784, 400), (400, 40), (20, 400), (400, 784)]
     assert count_parameters(model) == 784 * 400 + 400 + 2 * (400 * 20 + 20) + 20 * 400 + 400 + 400 * 784 + 784
-    assert all(isinstance(m, torch.nn.ReLU) for m in model.modules() if "ReLU" in type(m).__name__)
+    # Its forward pass, written out with the same weights: relu after fc1 and fc3 (a model without them fails).
+    fc1, fc2, fc3, fc4 = linears
+    x, z = torch.rand(16, 1, 28, 28), torch.randn(16, 20)
+    mu, logvar = fc2(F.relu(fc1(x.view(-1, 784)))).chunk(2, dim=1)
+    ours = model.encode(x)
+    assert torch.allclose(ours[0], mu, atol=1e-6) and torch.allclose(ours[1], logvar, atol=1e-6)
+    assert torch.allclose(model.decode(z), fc4(F.relu(fc3(z))).view(-1, 1, 28, 28), atol=1e-6)
 
 
 def test_conv_stages_reach_a_small_map():
