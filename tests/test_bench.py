@@ -61,7 +61,7 @@ def test_table_median_p95_and_plot(tmp_path):
 def test_usage_lists_every_benchmark(capsys):
     assert bench_main([]) == 2
     out = capsys.readouterr().out
-    names = ("train", "quality", "drag", "latency", "startup", "map", "pages")
+    names = ("train", "quality", "drag", "latency", "startup", "map", "pages", "imports")
     assert all(f"  {name} " in out for name in names)
     assert set(NAMES) == set(names)
 
@@ -90,6 +90,17 @@ def test_quality_quick():
         neg_elbo, recon, kl = number(r[3]), number(r[4]), number(r[5])
         assert neg_elbo == pytest.approx(recon + kl, rel=0.01) and neg_elbo > 0
         assert number(r[6]) > 0  # IWAE NLL
+
+
+@pytest.mark.timeout(300)
+def test_imports_quick():
+    out = bench("imports", "--quick")
+    names = ("python -c 'import torch'", "python -m vae_core info digits-2d", "python -c 'import vae_core'")
+    startup = {r[0]: r for r in rows(out, "python -") if r[0] in names}
+    assert set(startup) == set(names)
+    assert all(number(r[1]) > 0 for r in startup.values())
+    [bare], [cli] = rows(out, "bare PyTorch script"), rows(out, "python -m vae_core train")
+    assert number(bare[1]) > 0 and number(cli[1]) > 0 and number(cli[3]) > 0  # wall s, vs bare
 
 
 @pytest.mark.timeout(300)
