@@ -50,17 +50,26 @@ DONE_JS = """() => {
   const run = after.findIndex(([s]) => s === "running");
   return run >= 0 && after.slice(run).some(([s]) => s === "painted");
 }"""
-# Screen position of a point of the map that a click selects (traces with customdata), a different one for each
-# k, among those inside the middle 80% of the plot (clear of the legend and the mode bar).
+# Screen position of a point of the map that a click selects: a different one for each k, among the points
+# inside the middle 80% of the plot (clear of the legend and the mode bar) with no other point within 4 px,
+# so that the click picks it and no neighbour (the 10,000 MNIST points overlap).
 POINT_JS = """(gd, k) => {
-  const L = gd._fullLayout, r = gd.getBoundingClientRect(), X = L.xaxis, Y = L.yaxis, found = [];
+  const L = gd._fullLayout, r = gd.getBoundingClientRect(), X = L.xaxis, Y = L.yaxis, all = [], cells = new Map();
   for (const t of gd._fullData.filter(t => t.customdata && t.customdata.length > 0)) {
     for (let i = 0; i < t.customdata.length; i++) {
-      const px = X.l2p(t.x[i]), py = Y.l2p(t.y[i]);
-      if (px > 0.1 * X._length && px < 0.9 * X._length && py > 0.1 * Y._length && py < 0.9 * Y._length)
-        found.push({x: r.left + X._offset + px, y: r.top + Y._offset + py, index: t.customdata[i]});
+      const p = {px: X.l2p(t.x[i]), py: Y.l2p(t.y[i]), index: t.customdata[i]};
+      const cell = `${Math.floor(p.px / 4)},${Math.floor(p.py / 4)}`;
+      cells.set(cell, (cells.get(cell) || 0) + 1);
+      all.push([p, Math.floor(p.px / 4), Math.floor(p.py / 4)]);
     }
   }
+  const found = all.filter(([p, cx, cy]) => {
+    if (!(p.px > 0.1 * X._length && p.px < 0.9 * X._length && p.py > 0.1 * Y._length && p.py < 0.9 * Y._length))
+      return false;
+    let n = 0;
+    for (let dx = -1; dx <= 1; dx++) for (let dy = -1; dy <= 1; dy++) n += cells.get(`${cx + dx},${cy + dy}`) || 0;
+    return n === 1;
+  }).map(([p]) => ({x: r.left + X._offset + p.px, y: r.top + Y._offset + p.py, index: p.index}));
   return found[(3 + 7919 * k) % found.length];
 }"""
 
@@ -93,21 +102,11 @@ async def decoder_release(page, k: int) -> dict:
 
 
 async def hover_point(page, k: int) -> dict:
-    """Hover a point of the map until plotly's hover label names it; returns the point.
-
-    Right after a rerun plotly may still be redrawing the figure, and a few points hide under others:
-    the label proves that a click here selects this point, else the next candidate is tried.
-    """
-    for attempt in range(10):
-        point = await page.locator(MAP).evaluate(POINT_JS, k + 101 * attempt)
-        await page.mouse.move(point["x"] - 4, point["y"])
-        await page.mouse.move(point["x"], point["y"], steps=4)  # plotly picks the hovered point
-        try:
-            await page.locator(f"{MAP} .hoverlayer", has_text=f"#{point['index']} ·").wait_for(timeout=3000)
-            return point
-        except Exception:  # playwright's TimeoutError: not this one
-            await page.mouse.move(point["x"] + 40, point["y"] + 40)
-    raise RuntimeError("no map point showed its hover label")
+    """Move the mouse onto a point of the map, as a hand would before clicking; returns the point."""
+    point = await page.locator(MAP).evaluate(POINT_JS, k)
+    await page.mouse.move(point["x"] - 4, point["y"])
+    await page.mouse.move(point["x"], point["y"], steps=4)
+    return point
 
 
 async def map_click(page, k: int) -> dict:

@@ -30,7 +30,7 @@ from vae_core.models import VAE
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_CHECKPOINT = "mnist-2d"
 PROJECTIONS = {"identity": "Identity", "pca": "PCA", "umap": "UMAP"}
-GRID_STEPS = 48  # resolution of the invisible click grid behind the map
+HOVER_PX = 6  # a dot's hover label, and a click's pick of it, reach this far (px) beyond its edge
 PERSISTENT = ("explore_method", "explore_color", "interp_a", "interp_b", "interp_method", "interp_steps",
               "gen_temperature", "gen_seed", "gen_grid", "gen_span", "gen_steps", "gen_base")
 PERSISTENT += ("nb_k", "nb_by", "nb_b", "nb_c", "cmp_a", "cmp_b", "cmp_data", "draw_source")  # and nb, cmp, draw
@@ -251,11 +251,10 @@ def latent_map(ctx: Context, points: np.ndarray, titles: tuple[str, str], color:
                equal_axes: bool = True, height: int = 520) -> go.Figure:
     """Scattergl of the test set; customdata carries each point's dataset index, hover shows it.
 
-    Trace 0 is an invisible grid over the map: a click between the dots selects a grid point, which
-    `clicked_spot` turns into coordinates for the inverse map (plotly reports clicks on markers only).
+    Clicks are reported by a map_overlay (explorer/components/map_overlay.py), which picks the dot whose hover
+    label shows, so the hover reach is kept short: a click a little further from every dot decodes the spot.
     """
     fig = go.Figure()
-    fig.add_trace(_click_grid(points))
     idx = np.arange(len(points))
     size = 6 if len(points) <= 2000 else 4  # MNIST's 10,000 test images: smaller dots keep the clusters apart
     hover = "#%{customdata} · label %{meta}<extra></extra>"
@@ -276,27 +275,11 @@ def latent_map(ctx: Context, points: np.ndarray, titles: tuple[str, str], color:
                         colorbar=dict(title=f"z{d}", thickness=12)), showlegend=False))
     fig.update_layout(height=height, margin=dict(l=10, r=10, t=10, b=10), xaxis_title=titles[0],
                       yaxis_title=titles[1], legend=dict(title="label", itemsizing="constant"),
-                      uirevision=f"{ctx.name}-{titles}")
+                      uirevision=f"{ctx.name}-{titles}", dragmode="pan", hovermode="closest",
+                      hoverdistance=HOVER_PX)
     if equal_axes:
         fig.update_yaxes(scaleanchor="x", scaleratio=1)
     return fig
-
-
-def _click_grid(points: np.ndarray, n: int = GRID_STEPS) -> go.Scattergl:
-    lo, hi = points.min(0), points.max(0)
-    pad = (hi - lo) * 0.08 + 1e-6
-    gx, gy = np.meshgrid(np.linspace(lo[0] - pad[0], hi[0] + pad[0], n), np.linspace(lo[1] - pad[1], hi[1] + pad[1], n))
-    return go.Scattergl(x=gx.ravel(), y=gy.ravel(), mode="markers", showlegend=False, name="empty space",
-                        hovertemplate="click to decode this spot<extra></extra>",
-                        marker=dict(size=10, color="rgba(0,0,0,0)"))
-
-
-def clicked_spot(event) -> tuple[float, float] | None:
-    """The map coordinates of a click on empty space (a lone point of the click grid), else None."""
-    points = (event or {}).get("selection", {}).get("points", [])
-    if len(points) == 1 and points[0].get("curve_number") == 0 and points[0].get("customdata") is None:
-        return float(points[0]["x"]), float(points[0]["y"])
-    return None
 
 
 def selected_indices(event) -> list[int]:

@@ -175,9 +175,7 @@ def test_an_empty_selection_selects_nothing(event):
     assert shared.selected_indices(event) == []
 
 
-def test_selection_keeps_order_and_drops_repeats_and_grid_points():
+def test_selection_keeps_order_and_drops_repeats_and_points_without_an_index():
     event = {"selection": {"points": [{"customdata": 5}, {"customdata": [3]}, {"customdata": 5},
                                       {"curve_number": 0, "x": 0.1, "y": 0.2}]}}
     assert shared.selected_indices(event) == [5, 3]
-    assert shared.clicked_spot({}) is None and shared.clicked_spot(None) is None
-    assert shared.clicked_spot({"selection": {"points": [{"curve_number": 0, "x": 1, "y": 2}]}}) == (1.0, 2.0)

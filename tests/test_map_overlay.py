@@ -1,12 +1,12 @@
-"""explorer/components/map_overlay.py: what the browser overlay gets (its drawing and the click guard are
-checked in Chromium by tests/e2e/test_pages.py)."""
+"""explorer/components/map_overlay.py: what the browser overlay gets and what its click reports become (its
+drawing and its clicks are checked in Chromium by tests/e2e/test_pages.py)."""
 
 import json
 
 import numpy as np
 import pytest
 
-from explorer.components.map_overlay import MapMarker, marker_data
+from explorer.components.map_overlay import MapClick, MapMarker, marker_data, parse_click
 from vae_core.projection import linear_map, make_projection
 
 
@@ -38,3 +38,15 @@ def test_live_drag_needs_a_source_and_a_linear_projection():
 def test_unknown_marker_kind_is_refused():
     with pytest.raises(ValueError, match="marker kind must be one of.*'star'"):
         MapMarker(0, 0, kind="star")
+
+
+def test_a_click_report_becomes_a_map_click():
+    assert parse_click({"index": 7, "x": 0.5, "y": -1, "n": 3}) == MapClick(7, 0.5, -1.0)
+    assert parse_click({"index": None, "x": 2, "y": 3}) == MapClick(None, 2.0, 3.0)  # between the dots
+    assert parse_click({"x": 2, "y": 3}) == MapClick(None, 2.0, 3.0)
+
+
+@pytest.mark.parametrize("value", [None, "7", [], {}, {"index": 1}, {"x": 1, "y": "a"}, {"x": float("nan"), "y": 0},
+                                   {"index": -1, "x": 0, "y": 0}, {"index": "two", "x": 0, "y": 0}])
+def test_a_malformed_click_report_is_ignored(value):
+    assert parse_click(value) is None

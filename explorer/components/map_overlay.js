@@ -3,12 +3,31 @@
 //   as shapes in the figure: moving one leaves the figure Python sends unchanged, so plotly neither
 //   re-parses nor redraws its WebGL scatter on a click or a slider release. With a linear projection the
 //   cross also follows a decoder's drag ("latent-lab:z" events);
-// - a guard that makes a click pick the point under the mouse, which plotly's throttled hover may not
-//   have found yet (guardClicks).
+// - clicks: a press and release on the plot area without a drag is reported to Python as the test point
+//   under the mouse, or as the map coordinates of the spot (see watchClicks).
 
 const NS = "http://www.w3.org/2000/svg";
 const PLOT_EVENTS = ["plotly_afterplot", "plotly_relayout", "plotly_relayouting"];
+const MIN_DRAG_PX = 8; // plotly's own threshold (constants/interactions.js MINDRAG): less is a click, not a pan
 const instances = new WeakMap(); // component root -> state that survives reruns
+
+// --- the plotly internals this file reads, all here (read from plotly.js 3.8.2, bundled by Streamlit 1.67) ---
+// gd._fullLayout.{xaxis,yaxis}: _offset and _length (the plot area in the div, CSS px), l2p / p2l (map
+// coordinate <-> pixel along the axis), width / height, hoverdistance; gd._fullData: the traces as drawn.
+
+function plotArea(gd) {
+  const L = gd && gd._fullLayout;
+  if (!L || !L.xaxis || !L.yaxis || !gd._fullData) return null;
+  const X = L.xaxis, Y = L.yaxis;
+  return {
+    width: L.width, height: L.height, hoverdistance: L.hoverdistance,
+    left: X._offset, top: Y._offset, w: X._length, h: Y._length,
+    toPx: (x, y) => [X._offset + X.l2p(x), Y._offset + Y.l2p(y)], // map -> px in the graph div
+    toMap: (px, py) => [X.p2l(px - X._offset), Y.p2l(py - Y._offset)],
+    traces: gd._fullData,
+  };
+}
+// --- end of plotly internals ---
 
 function graphDiv(chart) {
   return document.querySelector(`.st-key-${CSS.escape(chart)} .js-plotly-plot`);
@@ -17,14 +36,14 @@ function graphDiv(chart) {
 // Follow the chart: plotly may build a new graph div (a remount) or a new svg container (a full replot).
 function attach(inst) {
   const gd = graphDiv(inst.chart);
-  const host = gd && gd._fullLayout && gd.querySelector(".svg-container");
+  const host = gd && plotArea(gd) && gd.querySelector(".svg-container");
   if (!host) return false;
   if (inst.gd !== gd) {
     detach(inst);
     inst.gd = gd;
     inst.gdEvents = new AbortController();
     PLOT_EVENTS.forEach((ev) => gd.on(ev, inst.redraw));
-    guardClicks(gd, inst.gdEvents.signal);
+    watchClicks(inst, gd, inst.gdEvents.signal);
   }
   if (inst.svg.parentNode !== host) host.appendChild(inst.svg);
   return true;
@@ -36,45 +55,52 @@ function detach(inst) {
   inst.gd = null;
 }
 
-// plotly clicks the point its last hover pass found (gd._hoverdata), and that pass is throttled: it runs
-// at most every 50 ms, so for up to 50 ms after a move it still holds the point under the mouse's earlier
-// position; and a pass that lands while the button is down takes the press for a drag and clears it. So a
-// quick move-and-click picked a dot passed on the way, or the neighbouring cell of the click grid (a click
-// on empty space decoded another spot, or a dot), and a press held past the pass picked nothing.
-// At the release, before plotly's own handler reads it, put there the point under the mouse now.
-function guardClicks(gd, signal) {
-  let pressed = false;
+// Why clicks are ours and not plotly's: a plotly click selection restyles every point of the WebGL scatter
+// (selected / unselected), and Streamlit then re-renders the chart with the selection; in a browser without
+// a GPU that cost about 250 ms before the rerun even started (bench/README.md, issue 11). A click on the same
+// point twice also toggled the selection off, so the second click did nothing. Here a click is a trigger
+// value, one per click, and the figure is left alone. It picks the point under the mouse at the release, the
+// one plotly's hover label shows (within hoverdistance of the dot's edge), else the spot itself.
+function watchClicks(inst, gd, signal) {
+  let down = null;
   gd.addEventListener("mousedown", (e) => { // on the plot area (plotly's drag layer), not the modebar
-    pressed = e.button === 0 && e.target.classList.contains("nsewdrag");
+    down = e.button === 0 && e.target.classList.contains("nsewdrag") ? [e.clientX, e.clientY] : null;
   }, { capture: true, signal });
-  window.addEventListener("mouseup", (e) => { // capture on window: before plotly's own mouseup handler
-    if (pressed && gd._fullLayout && gd._fullData) gd._hoverdata = pointsUnder(gd, e.clientX, e.clientY);
-    pressed = false;
+  window.addEventListener("mouseup", (e) => {
+    const start = down;
+    down = null;
+    if (!start || Math.hypot(e.clientX - start[0], e.clientY - start[1]) >= MIN_DRAG_PX) return;
+    const click = clickAt(gd, e.clientX, e.clientY);
+    if (click && inst.report) {
+      inst.report({ ...click, n: ++inst.clicks });
+      inst.svg.dataset.clicks = inst.clicks; // a hook for tests: clicks reported so far
+    }
   }, { capture: true, signal });
 }
 
-// What plotly's "closest" hover pass would find at a screen position, in its shape (as many fields as its
-// click selection reads): the nearest point of a shown trace within layout.hoverdistance, measured
-// between centres in pixels; ties go to the earlier trace, then the later point, as in plotly's loops.
-function pointsUnder(gd, clientX, clientY) {
-  const L = gd._fullLayout, X = L.xaxis, Y = L.yaxis, box = gd.getBoundingClientRect();
-  const px = clientX - box.left - X._offset, py = clientY - box.top - Y._offset;
-  if (px < 0 || px > X._length || py < 0 || py > Y._length) return undefined;
-  let best = L.hoverdistance === -1 ? Infinity : L.hoverdistance, hit = null;
-  for (const t of gd._fullData) {
-    if (t.visible !== true || t.hoverinfo === "skip" || !t.x || !t.y) continue;
+// The test point nearest the mouse among the shown traces that carry indices (customdata), if the mouse is
+// within hoverdistance of its edge; else the map coordinates under the mouse. Null outside the plot area.
+function clickAt(gd, clientX, clientY) {
+  const area = plotArea(gd), box = gd.getBoundingClientRect();
+  if (!area) return null;
+  const px = clientX - box.left, py = clientY - box.top;
+  if (px < area.left || px > area.left + area.w || py < area.top || py > area.top + area.h) return null;
+  const reach = area.hoverdistance === -1 ? Infinity : area.hoverdistance;
+  let best = Infinity, index = null;
+  for (const t of area.traces) {
+    if (t.visible !== true || !t.customdata || !t.x || !t.y) continue;
+    const size = t.marker && t.marker.size, radius = typeof size === "number" ? size / 2 : 3;
     for (let i = Math.min(t.x.length, t.y.length) - 1; i >= 0; i--) {
-      const d = Math.hypot(X.l2p(t.x[i]) - px, Y.l2p(t.y[i]) - py);
-      if (d < best) {
+      const [qx, qy] = area.toPx(t.x[i], t.y[i]);
+      const d = Math.hypot(qx - px, qy - py) - radius;
+      if (d <= reach && d < best) {
         best = d;
-        hit = { t, i };
+        index = Number(t.customdata[i]);
       }
     }
   }
-  if (!hit) return undefined;
-  const { t, i } = hit;
-  return [{ curveNumber: t.index, pointNumber: i, pointIndex: i, fullData: t, data: gd.data[t.index],
-            x: t.x[i], y: t.y[i], distance: best }];
+  const [x, y] = area.toMap(px, py);
+  return { index, x, y };
 }
 
 // A marker is its stroke over a wider white halo, so it reads on dense points and on a dark theme alike.
@@ -98,35 +124,35 @@ function shape(m, px, py) {
 }
 
 function draw(inst) {
-  const layout = inst.gd && inst.gd._fullLayout;
-  if (!layout || !layout.xaxis || !layout.yaxis) return;
-  const X = layout.xaxis, Y = layout.yaxis;
-  inst.svg.setAttribute("width", layout.width);
-  inst.svg.setAttribute("height", layout.height);
+  const area = plotArea(inst.gd);
+  if (!area) return;
+  inst.svg.setAttribute("width", area.width);
+  inst.svg.setAttribute("height", area.height);
   const nodes = [];
   for (const marker of inst.markers) {
     const m = marker.kind === "x" && inst.liveXY ? { ...marker, x: inst.liveXY[0], y: inst.liveXY[1] } : marker;
-    const px = X._offset + X.l2p(m.x), py = Y._offset + Y.l2p(m.y);
-    const inside = px >= X._offset && px <= X._offset + X._length && py >= Y._offset && py <= Y._offset + Y._length;
+    const [px, py] = area.toPx(m.x, m.y);
+    const inside = px >= area.left && px <= area.left + area.w && py >= area.top && py <= area.top + area.h;
     if (inside) nodes.push(shape(m, px, py)); // panned out of view: hidden, like plotly's own points
   }
   inst.svg.replaceChildren(...nodes);
 }
 
-export default function ({ data, parentElement }) {
+export default function ({ data, parentElement, setTriggerValue }) {
   const root = parentElement.querySelector('[data-testid="map-overlay-anchor"]');
   let inst = instances.get(root);
   if (!inst) {
     const svg = document.createElementNS(NS, "svg");
     svg.dataset.testid = "map-markers";
     svg.style.cssText = "position:absolute;left:0;top:0;pointer-events:none;overflow:visible;z-index:2";
-    inst = { svg, gd: null, markers: [], live: null, liveXY: null };
+    inst = { svg, gd: null, markers: [], live: null, liveXY: null, clicks: 0 };
     inst.redraw = () => draw(inst);
     instances.set(root, inst);
   }
   inst.chart = data.chart;
   inst.markers = data.markers;
   inst.live = data.live;
+  inst.report = (click) => setTriggerValue("click", click);
   inst.liveXY = null; // Python's position for the cross is the truth after every rerun
   if (attach(inst)) draw(inst);
 

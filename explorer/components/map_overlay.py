@@ -1,12 +1,14 @@
-"""What the browser adds to a latent map (an st.plotly_chart): markers drawn in an SVG laid over it, and a
-guard that makes a click pick the point under the mouse (plotly clicks what its hover pass, throttled to
-one per 50 ms, last found: a point under the mouse's earlier position, or none; see map_overlay.js).
+"""What the browser adds to a latent map (an st.plotly_chart): markers drawn in an SVG laid over it, and its
+clicks: each click on the plot area comes to Python as a MapClick (the test point under the mouse, or the
+spot's map coordinates), instead of as a plotly selection (why: map_overlay.js, watchClicks).
 
 Why markers are not shapes in the figure: any change to the figure makes Streamlit send it again and plotly re-parse
 it and redraw its WebGL scatter, which in a browser without a GPU was the largest part of a map click
 (measured in bench/README.md). Kept out of the figure, a click or a slider release changes only this
 component's few hundred bytes. Given a linear projection (vae_core.projection.linear_map), the cross
 also follows a latent_decoder's drag live, before the page reruns.
+
+The chart itself should not select on click: no "points" in its selection_mode (box and lasso are fine).
 
 Hooks for tests: the overlay is `svg[data-testid="map-markers"]`; each marker has `data-kind` and its map
 coordinates in `data-x` / `data-y`.
@@ -15,6 +17,7 @@ coordinates in `data-x` / `data-y`.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -57,11 +60,45 @@ def marker_data(chart_key: str, markers: list[MapMarker], live_source: str | Non
     return {"chart": chart_key, "markers": shown, "live": live}
 
 
+@dataclass(frozen=True)
+class MapClick:
+    """A click on the map: index is the test point under the mouse (None between the dots); x, y are the map
+    coordinates under the mouse."""
+
+    index: int | None
+    x: float
+    y: float
+
+
+def parse_click(value) -> MapClick | None:
+    """The browser's click report as a MapClick, or None if it is missing or malformed."""
+    if not isinstance(value, dict):
+        return None
+    try:
+        index = value.get("index")
+        index = None if index is None else int(index)
+        x, y = float(value["x"]), float(value["y"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    if not (math.isfinite(x) and math.isfinite(y)) or (index is not None and index < 0):
+        return None
+    return MapClick(index, x, y)
+
+
 def map_overlay(chart_key: str, markers: list[MapMarker], *, key: str, live_source: str | None = None,
-                linear: tuple[np.ndarray, np.ndarray] | None = None) -> None:
-    """Draw markers over the st.plotly_chart whose key is chart_key (its first x/y axes), and guard its clicks.
+                linear: tuple[np.ndarray, np.ndarray] | None = None,
+                on_click: Callable[[MapClick], None] | None = None) -> None:
+    """Draw markers over the st.plotly_chart whose key is chart_key (its first x/y axes), and report its clicks.
 
     live_source: the key of a latent_decoder whose drags move the "x" marker as they happen, through
     linear = (W (2, D), b (2,)), the projection z -> map point; without it the marker moves on release.
+    on_click(click) runs first thing in the rerun that each click on the map causes (like a widget's
+    callback), so the page then draws with the new selection; a second click on the same point counts too.
     """
-    _component(key=key, data=marker_data(chart_key, markers, live_source, linear))
+
+    def clicked() -> None:
+        click = parse_click((st.session_state.get(key) or {}).get("click"))
+        if click is not None and on_click is not None:
+            on_click(click)
+
+    _component(key=key, data=marker_data(chart_key, markers, live_source, linear), on_click_change=clicked)

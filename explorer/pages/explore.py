@@ -4,7 +4,7 @@ import numpy as np
 import streamlit as st
 
 from explorer import shared
-from explorer.components.map_overlay import MapMarker, map_overlay
+from explorer.components.map_overlay import MapClick, MapMarker, map_overlay
 from vae_core.images import crisp, crisp_grid
 from vae_core.projection import linear_map
 
@@ -18,22 +18,25 @@ if ctx is None:
     st.stop()
 
 
+def take_click(ctx: shared.Context, click: MapClick) -> None:
+    """A click on a dot selects its test image and puts z at its μ; between the dots it decodes the spot (the
+    z the projection's inverse maps it to)."""
+    if click.index is not None and click.index < len(ctx.mu):
+        st.session_state.update(selected=click.index, z=ctx.mu[click.index].tolist(), group=[])
+    elif click.index is None:
+        _, proj = shared.projection(ctx, st.session_state.get("explore_method", "identity"))
+        st.session_state["z"] = proj.inverse_transform(np.array([[click.x, click.y]]))[0].tolist()
+
+
 @st.fragment
 def explore(ctx: shared.Context) -> None:
     """Map, selection, decoder and group. A fragment: a click or a slider release reruns only this part,
     not the app frame (checkpoint list, sidebar, lesson bar), which keeps those changes near 150 ms."""
-    # The map's selection from the last interaction, read before drawing so the decoder and marker follow it.
-    event = st.session_state.get("explore_map")
-    picked, spot = shared.selected_indices(event), shared.clicked_spot(event)
-    if (picked, spot) != st.session_state.get("_explore_picked"):
-        st.session_state["_explore_picked"] = (picked, spot)
-        if spot is not None:  # a click between the dots: decode the z under the cursor via the inverse map
-            _, proj = shared.projection(ctx, st.session_state.get("explore_method", "identity"))
-            st.session_state.update(z=proj.inverse_transform(np.array([spot]))[0].tolist())
-        elif len(picked) == 1:
-            st.session_state.update(selected=picked[0], z=ctx.mu[picked[0]].tolist(), group=[])
-        else:
-            st.session_state["group"] = picked
+    # A box or lasso selection on the map picks a group (clicks come through the overlay's take_click).
+    picked = shared.selected_indices(st.session_state.get("explore_map"))
+    if picked != st.session_state.get("_explore_picked"):
+        st.session_state["_explore_picked"] = picked
+        st.session_state["group"] = picked
     selected = st.session_state.get("selected")
     if selected is not None and not 0 <= selected < len(ctx.mu):
         selected = st.session_state["selected"] = None
@@ -79,13 +82,13 @@ def explore(ctx: shared.Context) -> None:
         points, proj = shared.projection(ctx, method)
         fig = shared.latent_map(ctx, points, shared.axis_titles(ctx, method, proj), color,
                                 equal_axes=method != "umap")
-        st.plotly_chart(fig, on_select="rerun", selection_mode=("points", "box", "lasso"), key="explore_map",
+        st.plotly_chart(fig, on_select="rerun", selection_mode=("box", "lasso"), key="explore_map",
                         config={"displaylogo": False})
         # The markers live outside the figure, so moving them does not make plotly redraw the map.
         markers = [MapMarker(*points[selected], kind="ring", color="black")] if selected is not None else []
         markers.append(MapMarker(*proj.transform(z[None])[0], kind="x"))
         map_overlay("explore_map", markers, key="explore_markers", live_source="explore_decoder",
-                    linear=linear_map(proj))
+                    linear=linear_map(proj), on_click=lambda click: take_click(ctx, click))
         if method == "umap":
             st.caption("UMAP keeps neighbourhoods but bends distances; the z marker's position is interpolated.")
 

@@ -5,7 +5,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from explorer import shared
-from explorer.components.map_overlay import map_overlay
+from explorer.components.map_overlay import MapClick, map_overlay
 from vae_core.images import crisp_grid, gif_bytes, path_norms, scale_for, typical_norm
 from vae_core.latent import lerp, slerp
 
@@ -24,14 +24,13 @@ def random_pair() -> None:
     st.session_state.update(interp_a=int(a), interp_b=int(b))
 
 
-def take_map_click() -> None:
+def take_map_click(click: MapClick) -> None:
     """A click on a point of this page's map makes it image A or B (as "A click on the map sets" says);
     after A the choice moves on to B, so two clicks pick a pair."""
-    picked = shared.selected_indices(st.session_state.get("interp_map"))
-    if len(picked) != 1:
+    if click.index is None or click.index >= n:
         return
     end = st.session_state.get("interp_click_sets", "A")
-    st.session_state[f"interp_{end.lower()}"] = picked[0]
+    st.session_state[f"interp_{end.lower()}"] = click.index
     st.session_state["interp_click_sets"] = "B" if end == "A" else "A"
 
 
@@ -83,9 +82,8 @@ with map_col:
     fig.add_trace(go.Scatter(x=xy[[0, -1], 0], y=xy[[0, -1], 1], mode="markers+text", text=["A", "B"],
                              textposition="top center", hoverinfo="skip", showlegend=False,
                              marker=dict(size=14, color="black", symbol="diamond")))
-    st.plotly_chart(fig, key="interp_map", config={"displaylogo": False}, on_select=take_map_click,
-                    selection_mode="points")
-    map_overlay("interp_map", [], key="interp_overlay")  # no markers: its guard keeps quick clicks
+    st.plotly_chart(fig, key="interp_map", config={"displaylogo": False})
+    map_overlay("interp_map", [], key="interp_overlay", on_click=take_map_click)  # no markers, only clicks
     st.session_state.setdefault("interp_click_sets", "A")
     st.radio("A click on the map sets", ["A", "B"], key="interp_click_sets", horizontal=True,
              help="Click a point to make it image A, then another for B.")

@@ -8,6 +8,7 @@ import streamlit as st
 
 from explorer import shared
 from explorer.components.latent_decoder import latent_decoder
+from explorer.components.map_overlay import MapClick, map_overlay
 from vae_core import neighbours as nb
 from vae_core.data import load_dataset
 from vae_core.images import crisp, crisp_grid
@@ -39,6 +40,12 @@ def with_strength(_model, sha: str, vector: tuple):
     return nb.attribute_decoder(_model, np.array(vector))
 
 
+def pick_from_map(click: MapClick) -> None:
+    """A click on a dot of the map picks that test image."""
+    if click.index is not None:
+        st.session_state["selected"] = click.index
+
+
 def jump(step: int = 1) -> None:
     """Select the next test image (after the current one) with the chosen label."""
     want, i = st.session_state.get("nb_label"), st.session_state.get("selected") or 0
@@ -56,10 +63,6 @@ ctx = shared.current()
 if ctx is None:
     st.stop()
 n = len(ctx.mu)
-picked = shared.selected_indices(st.session_state.get("nb_map"))  # a click on the map picks an image
-if len(picked) == 1 and picked != st.session_state.get("_nb_picked"):
-    st.session_state["selected"] = picked[0]
-st.session_state["_nb_picked"] = picked
 i = st.session_state.get("selected")
 i = st.session_state["selected"] = i if i is not None and 0 <= i < n else 0
 st.session_state["nb_index"] = i
@@ -145,6 +148,7 @@ with map_col:
         markers(fig, proj.transform(nb.along(ctx.mu[i], v, [s])), f"μ + {s:.2g}·v", "x", color="#d62728", size=14)
     markers(fig, proj.transform(result[None]), "a − b + c", "star", color="#9467bd", size=18)
     fig.update_layout(showlegend=False)
-    st.plotly_chart(fig, key="nb_map", on_select="rerun", selection_mode="points", config={"displaylogo": False})
+    st.plotly_chart(fig, key="nb_map", config={"displaylogo": False})
+    map_overlay("nb_map", [], key="nb_overlay", on_click=pick_from_map)
     st.caption("◇ latent neighbours, □ pixel neighbours, ✕ the attribute's result, ★ the analogy. Click a dot "
                "to pick another image.")
