@@ -320,8 +320,12 @@ def test_box_select_shows_the_group(app, page, open_app):
 
 
 def test_link_reopens_the_selection(app, page, open_app):
+    """The images can show seconds after the run has finished: on a first visit the browser's main thread
+    is busy drawing the whole page (the map in software WebGL), 3-7 s at load 7 on 2 cores, more than
+    expect's 5 s; so wait as for any image (the page's 30 s), not with expect's default."""
     open_app(page, app.url(ckpt="digits-2d", i=7))
     expect(page.locator(".st-key-selected")).to_contain_text("Test image #7")
+    page.wait_for_function(IMAGES_LOADED_JS, arg=".st-key-selected")
     expect(page.locator(".st-key-selected img")).to_have_count(2)
 
 
