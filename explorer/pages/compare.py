@@ -11,6 +11,7 @@ from vae_core.data import DataError
 from vae_core.images import crisp_grid
 from vae_core.latent import encode_dataset, project_latents
 from vae_core.metrics import evaluate
+from vae_core.projection import default_method
 
 N_INPUTS = 10
 
@@ -30,7 +31,7 @@ def evaluation(_model, name: str, sha: str, spec: str) -> dict:
 @st.cache_data(max_entries=16, show_spinner=False)
 def plane(_mu, name: str, sha: str, spec: str, dims: tuple) -> tuple[np.ndarray, tuple[str, str]]:
     """The map's 2-D points: a latent of 2 dims as it is, a bigger one by PCA (instant, and the same every time)."""
-    if _mu.shape[1] <= 2:
+    if default_method(_mu.shape[1]) == "identity":
         return project_latents(_mu, "identity", dims=dims)[0], (f"z{dims[0]}", f"z{dims[1]}" if len(dims) > 1 else "")
     return project_latents(_mu, "pca")[0], ("PC 1", "PC 2")
 

@@ -8,6 +8,7 @@ from explorer import shared
 from explorer.components.map_overlay import MapClick, map_overlay
 from vae_core.images import crisp_grid, gif_bytes, path_norms, scale_for, typical_norm
 from vae_core.latent import lerp, slerp
+from vae_core.projection import default_method
 
 shared.run_through_app()
 st.title("Interpolate between two images")
@@ -71,7 +72,7 @@ st.download_button("Download as animated GIF", gif, file_name=f"{ctx.name}-{meth
 map_col, norm_col = st.columns([3, 2], gap="large")
 with map_col:
     st.subheader("The path on the map")
-    default = "identity" if ctx.latent_dim <= 2 else "pca"
+    default = default_method(ctx.latent_dim)
     method_2d = st.session_state.get("explore_method", default)
     points, proj = shared.projection(ctx, method_2d)
     fig = shared.latent_map(ctx, points, shared.axis_titles(ctx, method_2d, proj), height=420,

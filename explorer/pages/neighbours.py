@@ -12,6 +12,7 @@ from explorer.components.map_overlay import MapClick, map_overlay
 from vae_core import neighbours as nb
 from vae_core.data import load_dataset
 from vae_core.images import crisp, crisp_grid
+from vae_core.projection import default_method
 
 STRENGTHS = np.linspace(-2.0, 2.0, 9)
 
@@ -138,7 +139,7 @@ with st.container(key="nb_analogy", horizontal=True):
         st.image(crisp(img, 96), width=96, caption=cap)
 
 with map_col:
-    method = "identity" if ctx.latent_dim <= 2 else "pca"
+    method = default_method(ctx.latent_dim)
     points, proj = shared.projection(ctx, method)
     fig = shared.latent_map(ctx, points, shared.axis_titles(ctx, method, proj), height=380)
     markers(fig, points[pix_idx], "pixel neighbours", "square-open")
