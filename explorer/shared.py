@@ -208,6 +208,15 @@ class Context:
         return np.zeros(self.latent_dim, np.float32)
 
 
+def open_context(name: str, spec: str | None = None) -> Context:
+    """A checkpoint with a test set encoded: its own data's, or spec's; raises CheckpointError or DataError."""
+    model, info = load_model(name)
+    spec = spec or info.train_config.data
+    x, labels, class_names = load_test_set(spec)
+    mu, logvar = _encode(model, info.weights_sha256, spec)
+    return Context(name, model, info, x, labels, class_names, mu, logvar)
+
+
 def current() -> Context | None:
     """The picked checkpoint, loaded and encoded; on failure an st.error and None."""
     name = st.session_state.get("checkpoint")
@@ -216,13 +225,10 @@ def current() -> Context | None:
                 "`python -m vae_core train --data digits --out checkpoints/digits-2d`.")
         return None
     try:
-        model, info = load_model(name)
-        x, labels, class_names = load_test_set(info.train_config.data)
-        mu, logvar = _encode(model, info.weights_sha256, info.train_config.data)
+        return open_context(name)
     except (ck.CheckpointError, DataError) as exc:
         st.error(f"Cannot open checkpoint {name!r}: {exc}")
         return None
-    return Context(name, model, info, x, labels, class_names, mu, logvar)
 
 
 @st.cache_resource(show_spinner="Projecting the latents (UMAP: ~10 s the first time, then cached)...",

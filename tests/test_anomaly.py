@@ -83,6 +83,17 @@ def test_ood_sets_match_the_model_and_depend_only_on_the_seed():
     assert "digits" in shapes_model and shapes_model["digits"].shape == (10, 1, 16, 16)
 
 
+def test_only_iwae_scoring_of_many_pixels_is_slow():
+    n_ood = 4 * anomaly.OOD_SIZE
+    assert not anomaly.scoring_is_slow(784, 10_000, 0)  # -ELBO: never
+    assert anomaly.scoring_is_slow(784, 10_000, 10)  # MNIST with k = 10: 9.4e7 pixels
+    assert not anomaly.scoring_is_slow(64, 360, 10)  # the 8x8 digits: 1.5e6
+    limit = anomaly.SLOW_PIXELS / (64 * 10)  # images at which 8x8 with k = 10 reaches the limit
+    assert not anomaly.scoring_is_slow(64, int(limit) - n_ood, 10)
+    assert anomaly.scoring_is_slow(64, int(limit) - n_ood + 1, 10)
+    assert anomaly.scoring_is_slow(64, 0, 10, n_sets=int(limit // anomaly.OOD_SIZE) + 1)
+
+
 def test_threshold_worst_and_verdict():
     scores = np.arange(100, dtype=np.float64)
     assert anomaly.threshold(scores, 0.99) == pytest.approx(98.01)

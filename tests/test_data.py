@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from vae_core import shapes
-from vae_core.data import DataError, load_dataset, parse_spec
+from vae_core.data import DataError, first_of_each_label, load_dataset, parse_spec
 from vae_core.idx import read_idx, write_idx
 
 # --- specs ---------------------------------------------------------------------
@@ -449,3 +449,12 @@ def test_folder_without_class_subfolders(tmp_path):
         load_dataset(f"folder:{tmp_path}")
     with pytest.raises(DataError, match="no such directory"):
         load_dataset(f"folder:{tmp_path / 'missing'}")
+
+
+def test_first_of_each_label_picks_each_labels_first_item_in_label_order():
+    labels = np.array([3, 1, 1, 0, 3, 2, 0])
+    assert first_of_each_label(labels, 3, len(labels)) == [3, 1, 5]  # labels 0, 1, 2 first appear there
+    assert first_of_each_label(labels, 10, len(labels)) == [3, 1, 5, 0]  # fewer labels than k: each once
+    assert first_of_each_label(None, 3, 10) == [0, 1, 2]  # no labels: the first k items
+    assert first_of_each_label(None, 3, 2) == [0, 1]
+    assert first_of_each_label(np.arange(5), 3, 5) == [0, 1, 2]  # every item its own label: the same

@@ -7,6 +7,7 @@ import pytest
 import torch
 from PIL import Image
 
+import vae_core as vc
 from vae_core.config import ModelConfig
 from vae_core.latent import (
     IdentityProjection,
@@ -204,6 +205,16 @@ def test_lerp_and_slerp():
 
     np.testing.assert_allclose(slerp(z0, 2.5 * z0, 5), lerp(z0, 2.5 * z0, 5), atol=1e-6)  # parallel
     np.testing.assert_allclose(slerp(z0, -z0, 5), lerp(z0, -z0, 5), atol=1e-6)  # opposite: no unique circle
+
+
+def test_interpolate_is_lerp_or_slerp_by_name():
+    """vae_core.interpolate, which the Interpolate page calls, walks the path its method names."""
+    rng = np.random.default_rng(4)
+    z0, z1 = rng.normal(size=5).astype(np.float32), rng.normal(size=5).astype(np.float32)
+    np.testing.assert_array_equal(vc.interpolate(z0, z1, 6, "lerp"), lerp(z0, z1, 6))
+    np.testing.assert_array_equal(vc.interpolate(z0, z1, 6, "slerp"), slerp(z0, z1, 6))
+    with pytest.raises(ValueError, match="lerp"):
+        vc.interpolate(z0, z1, 6, "cubic")
 
 
 def test_traverse_changes_only_the_chosen_dim():

@@ -81,6 +81,28 @@ def test_factor_groups_keep_discrete_values_and_bin_continuous_ones():
     assert values[groups == 0].max() < values[groups == 1].min() < values[groups == 2].min()
 
 
+def test_groupings_hold_the_labels_by_class_name_then_every_factor_but_shape():
+    labels = np.array([7, 2, 7, 11])  # 11 has no class name: it is named by its number
+    factors = {"shape": np.array([0, 1, 2, 0]), "scale": np.array([0.5, 1.0, 0.5, 1.0])}
+    groups = nb.groupings(labels, ("a", "b", "c", "d", "e", "f", "g", "seven"), factors)
+    assert list(groups) == ["label", "scale"]
+    g, names = groups["label"]
+    np.testing.assert_array_equal(g, [1, 0, 1, 2])
+    assert names == ["c", "seven", "11"]
+    np.testing.assert_array_equal(groups["scale"][0], nb.factor_groups(factors["scale"])[0])
+    assert nb.groupings(labels, None)["label"][1] == ["2", "7", "11"]
+    assert nb.groupings(None, None, None) == {}
+
+
+def test_analogy_defaults_take_b_of_a_s_label_and_c_of_another():
+    labels = np.array([1, 0, 1, 1, 0])
+    assert nb.analogy_defaults(labels, 2, 5) == (0, 1)  # b: the first other 1; c: the first 0
+    assert nb.analogy_defaults(labels, 0, 5) == (2, 1)  # a itself is never b
+    assert nb.analogy_defaults(np.array([4, 4]), 1, 2) == (0, 1)  # one label: no c, so a itself
+    assert nb.analogy_defaults(None, 0, 3) == (1, 0)  # unlabelled: one shared label
+    assert nb.analogy_defaults(None, 0, 1) == (0, 0)
+
+
 def test_along_applies_an_attribute_with_each_strength():
     z, v = np.array([1.0, 2.0]), np.array([0.5, -1.0])
     np.testing.assert_allclose(nb.along(z, v, [-2, 0, 1]), [[0, 4], [1, 2], [1.5, 1]])

@@ -19,6 +19,7 @@ from .metrics import IWAE_CHUNK, IWAE_PIXEL_BUDGET
 
 OOD_SIZE = 500  # images per out-of-distribution set: enough for a smooth histogram, quick to score
 DEFAULT_QUANTILE = 0.99  # threshold: 1% of in-distribution test images are flagged (false alarms)
+SLOW_PIXELS = 2e7  # pixels decoded by one scoring beyond which the Anomaly page warns: about 30 s when it was set
 
 
 @torch.no_grad()
@@ -106,6 +107,12 @@ def ood_sets(spec: str, image_shape: tuple[int, int, int], seed: int = 0, n: int
     sets["inverted"] = 1.0 - own
     sets["rotated 90°"] = np.rot90(own, k=1, axes=(2, 3))
     return {name: resize_images(images, shape) for name, images in sets.items()}
+
+
+def scoring_is_slow(n_pixels: int, n_test: int, iwae_k: int, n_sets: int = 4) -> bool:
+    """Whether IWAE scoring of n_test images and n_sets out-of-distribution sets (OOD_SIZE images each) decodes
+    more than SLOW_PIXELS pixels; -ELBO scoring (iwae_k = 0) decodes one sample per image and is never slow."""
+    return bool(iwae_k) and n_pixels * (n_test + n_sets * OOD_SIZE) * iwae_k > SLOW_PIXELS
 
 
 def threshold(scores_in: np.ndarray, quantile: float = DEFAULT_QUANTILE) -> float:

@@ -64,6 +64,13 @@ class Dataset:
         return tuple(self.x_train.shape[1:])
 
 
+def first_of_each_label(labels: np.ndarray | None, k: int, n: int) -> list[int]:
+    """Index of the first item of each of the k lowest labels (N,); without labels the first k of n items."""
+    if labels is None:
+        return list(range(min(k, n)))
+    return [int(np.flatnonzero(labels == y)[0]) for y in np.unique(labels)[:k]]
+
+
 def parse_spec(spec: str) -> tuple[str, str | None]:
     """Split 'kind[:arg]' into (kind, arg); e.g. 'idx:/data/mnist' -> ('idx', '/data/mnist')."""
     kind, sep, arg = spec.strip().partition(":")

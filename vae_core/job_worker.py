@@ -39,6 +39,7 @@ from .config import ConfigError, TrainConfig, default_model_config, from_dict
 from .data import DataError, Dataset, load_dataset
 from .jobs import MAP_POINTS
 from .latent import encode_dataset, make_projection
+from .projection import default_method
 from .train import BatchEvent, EpochEvent, Trainer, TrainingCallback
 
 PROGRESS_EVERY = 0.2  # seconds between progress events; each one turns the loss tensor into a float
@@ -89,9 +90,10 @@ class _Reporter(TrainingCallback):
 def _project_2d(mu: np.ndarray, previous: np.ndarray | None) -> tuple[np.ndarray, tuple[str, str]]:
     """mu (N, D) -> (N, 2): the latent itself for D <= 2, else PCA with the axes' signs kept
     from the previous map, so the picture does not flip between epochs."""
-    if mu.shape[1] <= 2:
-        return make_projection("identity").fit_transform(mu).astype(np.float32), ("z1", "z2")
-    points = make_projection("pca").fit_transform(mu).astype(np.float32)
+    method = default_method(mu.shape[1])
+    points = make_projection(method).fit_transform(mu).astype(np.float32)
+    if method == "identity":
+        return points, ("z1", "z2")
     if previous is not None and previous.shape == points.shape:
         signs = np.where((points * previous).sum(axis=0) < 0, -1.0, 1.0).astype(np.float32)
         points = points * signs

@@ -74,6 +74,18 @@ def factor_groups(values: np.ndarray, bins: int = 3, max_levels: int = 12) -> tu
     return np.searchsorted(edges, values, side="right").astype(np.int64), names
 
 
+def groupings(labels: np.ndarray | None, class_names=None,
+              factors: dict[str, np.ndarray] | None = None) -> dict[str, tuple[np.ndarray, list[str]]]:
+    """name -> (group per item (N,), group names) to take attribute vectors between: "label" (classes,
+    however many, are never binned; named by class_names where it has them), then each generative factor
+    but "shape" through factor_groups. Empty without labels or factors."""
+    out = {}
+    if labels is not None:
+        values, g = np.unique(labels, return_inverse=True)
+        out["label"] = g, [class_names[int(v)] if class_names and 0 <= v < len(class_names) else str(v) for v in values]
+    return out | {f: factor_groups(v) for f, v in (factors or {}).items() if f != "shape"}
+
+
 def attribute_vector(mu: np.ndarray, groups: np.ndarray, plus, minus) -> np.ndarray:
     """mean(mu[groups == plus]) - mean(mu[groups == minus]) -> (D,) float32: the direction from one group to another.
 
@@ -100,6 +112,14 @@ def analogy(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
     """a - b + c -> float32: "c changed the way b changes into a" (Mikolov et al. 2013, for word vectors)."""
     a, b, c = (np.asarray(v, np.float64) for v in (a, b, c))
     return (a - b + c).astype(np.float32)
+
+
+def analogy_defaults(labels: np.ndarray | None, i: int, n: int) -> tuple[int, int]:
+    """(b, c) for the analogy a - b + c with a = item i of n: b the first other item of a's label, c the
+    first item of another label (unlabelled, every item shares one label); i itself where there is none."""
+    y = np.asarray(labels) if labels is not None else np.zeros(n, np.int64)
+    same_label, other_label = np.flatnonzero((y == y[i]) & (np.arange(n) != i)), np.flatnonzero(y != y[i])
+    return tuple(int(d[0]) if len(d) else i for d in (same_label, other_label))
 
 
 # --- a decoder with an attribute slider ----------------------------------------------------------------

@@ -194,6 +194,12 @@ def linear_map(proj) -> tuple[np.ndarray, np.ndarray] | None:
     return None
 
 
+def default_method(latent_dim: int) -> str:
+    """The map a latent of latent_dim dims opens with: its dims as they are up to 2-D, else PCA (instant and
+    deterministic; UMAP takes seconds, so it is only ever picked by hand)."""
+    return "identity" if latent_dim <= 2 else "pca"
+
+
 def make_projection(method: str, **kw):
     """A fresh projection estimator for method in {"identity", "pca", "umap"}."""
     if method not in _CLASSES:

@@ -60,7 +60,7 @@ iwae_k = c1.radio("Score", list(SCORES), format_func=SCORES.get, horizontal=True
                   help="IWAE averages k samples of z per image: a tighter bound on −log p(x), k times slower.")
 quantile = c2.select_slider("Threshold: percentile of test-image scores", [90.0, 95.0, 99.0, 99.9], value=99.0,
                             key="anomaly_quantile", help="Test images above it are false alarms: 100 − percentile %.")
-if iwae_k and ctx.model.config.n_pixels * (len(ctx.x) + 4 * anomaly.OOD_SIZE) * iwae_k > 2e7:  # ~30 s here
+if anomaly.scoring_is_slow(ctx.model.config.n_pixels, len(ctx.x), iwae_k):
     st.caption(f"IWAE decodes {iwae_k} samples per image: the first run takes minutes here, then it is cached.")
 s_in, ood = scores(ctx.model, ctx.x, ctx.name, ctx.sha, spec, iwae_k)
 limit = anomaly.threshold(s_in, quantile / 100)

@@ -9,16 +9,11 @@ from explorer import shared
 from vae_core import checkpoint as ck
 from vae_core.data import DataError
 from vae_core.images import crisp_grid
-from vae_core.latent import encode_dataset, project_latents
+from vae_core.latent import project_latents
 from vae_core.metrics import evaluate
+from vae_core.projection import default_method
 
 N_INPUTS = 10
-
-
-@st.cache_data(show_spinner="Encoding the test set...", max_entries=16)
-def encoded(_model, name: str, sha: str, spec: str) -> tuple[np.ndarray, np.ndarray]:
-    enc = encode_dataset(_model, shared.load_test_set(spec)[0])
-    return enc.mu, enc.logvar
 
 
 @st.cache_data(show_spinner="Evaluating on the test set...", max_entries=16)
@@ -30,17 +25,9 @@ def evaluation(_model, name: str, sha: str, spec: str) -> dict:
 @st.cache_data(max_entries=16, show_spinner=False)
 def plane(_mu, name: str, sha: str, spec: str, dims: tuple) -> tuple[np.ndarray, tuple[str, str]]:
     """The map's 2-D points: a latent of 2 dims as it is, a bigger one by PCA (instant, and the same every time)."""
-    if _mu.shape[1] <= 2:
+    if default_method(_mu.shape[1]) == "identity":
         return project_latents(_mu, "identity", dims=dims)[0], (f"z{dims[0]}", f"z{dims[1]}" if len(dims) > 1 else "")
     return project_latents(_mu, "pca")[0], ("PC 1", "PC 2")
-
-
-def context(name: str, spec: str) -> shared.Context:
-    """A checkpoint with the chosen test set encoded, like shared.current() but for any checkpoint and data."""
-    model, info = shared.load_model(name)
-    x, labels, class_names = shared.load_test_set(spec)
-    mu, logvar = encoded(model, name, info.weights_sha256, spec)
-    return shared.Context(name, model, info, x, labels, class_names, mu, logvar)
 
 
 def describe(name: str) -> str:
@@ -88,7 +75,7 @@ spec = st.radio("Test data", specs, horizontal=True, key="cmp_data",
                 help="The two were trained on different data: both are scored on the set you pick.") \
     if len(specs) > 1 else specs[0]
 try:
-    sides = [context(n, spec) for n in (a, b)]
+    sides = [shared.open_context(n, spec) for n in (a, b)]
 except (ck.CheckpointError, DataError) as exc:
     st.error(f"Cannot open a checkpoint: {exc}")
     st.stop()

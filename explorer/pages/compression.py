@@ -1,7 +1,6 @@
 """Compression: the rate term as a code length in bits, against raw pixels and PNG, with the reconstruction
 bought at that rate; and how beta moves a model along the rate-distortion trade."""
 
-import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
@@ -9,6 +8,7 @@ import streamlit as st
 from explorer import shared
 from vae_core import checkpoint as ck
 from vae_core import compression
+from vae_core.data import first_of_each_label
 from vae_core.images import crisp_grid
 
 BARS = {"rate (bits)": ("VAE rate (lossy)", "#d62728"), "PNG pixel data (bits)": ("PNG pixel data", "#2ca02c"),
@@ -18,12 +18,6 @@ BARS = {"rate (bits)": ("VAE rate (lossy)", "#d62728"), "PNG pixel data (bits)":
 @st.cache_data(show_spinner="Measuring code lengths of the test set...", max_entries=8)
 def table(_model, _x, name: str, weights_sha: str) -> compression.CompressionTable:
     return compression.compression_table(_model, _x)
-
-
-def first_of_each_label(ctx, k: int) -> list[int]:
-    if ctx.labels is None:
-        return list(range(min(k, len(ctx.x))))
-    return [int(np.flatnonzero(ctx.labels == y)[0]) for y in np.unique(ctx.labels)[:k]]
 
 
 shared.run_through_app()
@@ -38,7 +32,7 @@ n = len(ctx.x)
 
 st.subheader("Bits per image")
 if any(i >= n for i in st.session_state.get("comp_images") or []) or not st.session_state.get("comp_images"):
-    st.session_state["comp_images"] = first_of_each_label(ctx, 5)
+    st.session_state["comp_images"] = first_of_each_label(ctx.labels, 5, n)
 chosen = st.multiselect("Test images", range(n), key="comp_images", max_selections=8,
                         format_func=lambda i: f"#{i} ({ctx.label(i)})")
 if chosen:

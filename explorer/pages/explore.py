@@ -6,7 +6,7 @@ import streamlit as st
 from explorer import shared
 from explorer.components.map_overlay import MapClick, MapMarker, map_overlay
 from vae_core.images import crisp, crisp_grid
-from vae_core.projection import linear_map
+from vae_core.projection import default_method, linear_map
 
 shared.run_through_app()
 st.title("Explore the latent space")
@@ -42,7 +42,7 @@ def explore(ctx: shared.Context) -> None:
         selected = st.session_state["selected"] = None
 
     methods = list(shared.PROJECTIONS)
-    default = "identity" if ctx.latent_dim <= 2 else "pca"
+    default = default_method(ctx.latent_dim)
     st.session_state.setdefault("explore_method", default)
     colors = (["label"] if ctx.labels is not None else []) + [f"z{d}" for d in ctx.dims_by_kl(10)]
     if st.session_state.get("explore_color") not in colors:

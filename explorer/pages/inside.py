@@ -9,6 +9,7 @@ from plotly.colors import hex_to_rgb, qualitative
 
 from explorer import shared
 from vae_core import posterior as post
+from vae_core.data import first_of_each_label
 from vae_core.images import crisp_grid
 from vae_core.losses import kl_per_dim
 from vae_core.metrics import active_unit_mask
@@ -69,8 +70,8 @@ d = ctx.latent_dim
 if d < 2:
     st.warning("This page draws 2-D maps of the latent space: it needs a latent of at least 2 dimensions.")
     st.stop()
-top, labels = ctx.dims_by_kl(2), ctx.labels if ctx.labels is not None else np.arange(len(ctx.mu))
-first_of_each = [int(np.flatnonzero(labels == y)[0]) for y in np.unique(labels)[:3]]
+top = ctx.dims_by_kl(2)
+first_of_each = first_of_each_label(ctx.labels, 3, len(ctx.mu))
 
 st.header("1 · The encoder gives a Gaussian, not a point")
 c1, c2, c3, c4 = st.columns([4, 1, 1, 2], vertical_alignment="bottom")

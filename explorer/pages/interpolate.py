@@ -6,8 +6,9 @@ import streamlit as st
 
 from explorer import shared
 from explorer.components.map_overlay import MapClick, map_overlay
+from vae_core import interpolate
 from vae_core.images import crisp_grid, gif_bytes, path_norms, scale_for, typical_norm
-from vae_core.latent import lerp, slerp
+from vae_core.projection import default_method
 
 shared.run_through_app()
 st.title("Interpolate between two images")
@@ -60,7 +61,7 @@ b2.button("Use the Explore selection", on_click=from_explore, key="interp_from_e
           disabled=st.session_state.get("selected") is None and len(st.session_state.get("group", [])) < 2)
 shared.set_query(a=a, b=b, m=method, n=steps)
 
-path = (slerp if method == "slerp" else lerp)(ctx.mu[a], ctx.mu[b], steps)
+path = interpolate(ctx.mu[a], ctx.mu[b], steps, method)
 images = ctx.decode(path)
 st.image(crisp_grid(images, ncols=steps, tile=80), width="stretch",
          caption=f"#{a} (label {ctx.label(a)}) → #{b} (label {ctx.label(b)}), {steps} steps by {method}")
@@ -71,7 +72,7 @@ st.download_button("Download as animated GIF", gif, file_name=f"{ctx.name}-{meth
 map_col, norm_col = st.columns([3, 2], gap="large")
 with map_col:
     st.subheader("The path on the map")
-    default = "identity" if ctx.latent_dim <= 2 else "pca"
+    default = default_method(ctx.latent_dim)
     method_2d = st.session_state.get("explore_method", default)
     points, proj = shared.projection(ctx, method_2d)
     fig = shared.latent_map(ctx, points, shared.axis_titles(ctx, method_2d, proj), height=420,
@@ -94,7 +95,7 @@ with norm_col:
     t = np.linspace(0, 1, steps)
     norms = go.Figure()
     for name in ("lerp", "slerp"):
-        other = (slerp if name == "slerp" else lerp)(ctx.mu[a], ctx.mu[b], steps)
+        other = interpolate(ctx.mu[a], ctx.mu[b], steps, name)
         norms.add_trace(go.Scatter(x=t, y=path_norms(other), name=name, mode="lines+markers",
                                    line=dict(width=3 if name == method else 1.5,
                                              dash=None if name == method else "dot")))

@@ -12,6 +12,7 @@ from explorer.components.map_overlay import MapClick, map_overlay
 from vae_core import neighbours as nb
 from vae_core.data import load_dataset
 from vae_core.images import crisp, crisp_grid
+from vae_core.projection import default_method
 
 STRENGTHS = np.linspace(-2.0, 2.0, 9)
 
@@ -19,12 +20,8 @@ STRENGTHS = np.linspace(-2.0, 2.0, 9)
 @st.cache_data(max_entries=4, show_spinner=False)
 def groupings(spec: str, _labels, class_names: tuple | None) -> dict[str, tuple[np.ndarray, list[str]]]:
     """name -> (group per test image, group names): the labels, and on shapes each generative factor."""
-    out = {}
-    if _labels is not None:  # classes, however many: never binned
-        values, g = np.unique(_labels, return_inverse=True)
-        out["label"] = g, [class_names[int(v)] if class_names and 0 <= v < len(class_names) else str(v) for v in values]
     factors = load_dataset(spec).factors_test if spec.startswith("shapes") else None
-    return out | {f: nb.factor_groups(v) for f, v in (factors or {}).items() if f != "shape"}
+    return nb.groupings(_labels, class_names, factors)
 
 
 def markers(fig, xy: np.ndarray, name: str, symbol: str, color: str = "black", size: int = 12) -> None:
@@ -123,11 +120,9 @@ else:
 st.subheader("Analogies: a − b + c")
 st.caption("a is the selected image. Take b of the same label and c of another: a − b keeps how a differs "
            "from b (its style), and adding c moves that style onto c's class.")
-y = ctx.labels if ctx.labels is not None else np.zeros(n, np.int64)
-same_label, other_label = np.flatnonzero((y == y[i]) & (np.arange(n) != i)), np.flatnonzero(y != y[i])
-for key, default in (("nb_b", same_label), ("nb_c", other_label)):
+for key, default in zip(("nb_b", "nb_c"), nb.analogy_defaults(ctx.labels, i, n), strict=True):
     if not 0 <= st.session_state.get(key, -1) < n:
-        st.session_state[key] = int(default[0]) if len(default) else i
+        st.session_state[key] = default
 b1, b2, _ = st.columns([1, 1, 4])
 b = b1.number_input("b: test image #", 0, n - 1, key="nb_b")
 c = b2.number_input("c: test image #", 0, n - 1, key="nb_c")
@@ -138,7 +133,7 @@ with st.container(key="nb_analogy", horizontal=True):
         st.image(crisp(img, 96), width=96, caption=cap)
 
 with map_col:
-    method = "identity" if ctx.latent_dim <= 2 else "pca"
+    method = default_method(ctx.latent_dim)
     points, proj = shared.projection(ctx, method)
     fig = shared.latent_map(ctx, points, shared.axis_titles(ctx, method, proj), height=380)
     markers(fig, points[pix_idx], "pixel neighbours", "square-open")
