@@ -1,6 +1,6 @@
 """Beta lab: train a small sweep of β values in the background (vae_core.sweep), then compare them: the
 rate-distortion curve, reconstructions and samples per β, active units and, on shapes, how each latent dimension
-tracks the true factors (vae_core.disentangle). Saved sweeps are found and shown without retraining."""
+tracks the true factors (vae_core.analysis.disentangle). Saved sweeps are found and shown without retraining."""
 
 import uuid
 from dataclasses import replace
@@ -11,7 +11,8 @@ import streamlit as st
 
 from explorer import shared
 from vae_core import checkpoint as ck
-from vae_core import disentangle, jobs, sweep
+from vae_core import jobs, sweep
+from vae_core.analysis import disentangle
 from vae_core.data import load_dataset
 from vae_core.images import crisp_grid
 from vae_core.metrics import active_unit_mask

@@ -8,7 +8,7 @@ import streamlit as st
 
 from explorer import shared
 from vae_core import checkpoint as ck
-from vae_core import compression
+from vae_core.analysis import compression
 from vae_core.images import crisp_grid
 
 BARS = {"rate (bits)": ("VAE rate (lossy)", "#d62728"), "PNG pixel data (bits)": ("PNG pixel data", "#2ca02c"),
