@@ -235,7 +235,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     """The Beta lab's sweep from the command line: the same settings, processes and checkpoint names."""
     from pathlib import Path
 
-    from .sweep import SweepJob, preset
+    from .jobs.sweep import SweepJob, preset
 
     given = {"betas": args.betas, "epochs": args.epochs, "latent_dim": args.latent_dim}
     settings = replace(preset(args.data), **{k: v for k, v in given.items() if v is not None})
