@@ -9,8 +9,9 @@ from explorer import shared
 from vae_core import checkpoint as ck
 from vae_core.data import DataError
 from vae_core.images import crisp_grid
-from vae_core.latent import encode_dataset, project_latents
+from vae_core.latent import encode_dataset
 from vae_core.metrics import evaluate
+from vae_core.projection import project_latents
 
 N_INPUTS = 10
 

@@ -6,8 +6,8 @@ import streamlit as st
 
 from explorer import shared
 from explorer.components.map_overlay import map_overlay
-from vae_core.images import crisp_grid, gif_bytes, path_norms, scale_for, typical_norm
-from vae_core.latent import lerp, slerp
+from vae_core.images import crisp_grid, gif_bytes, scale_for
+from vae_core.latent import lerp, path_norms, slerp, typical_norm
 
 shared.run_through_app()
 st.title("Interpolate between two images")
