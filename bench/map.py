@@ -58,7 +58,8 @@ def make_model(epochs: int, latent: int, x: np.ndarray):
 
 def time_projections(model, x: np.ndarray, sizes: list[int], methods: list[str], cache: Path) -> tuple[list, dict]:
     """Encode and project the first n images for each n; returns table rows and the embeddings."""
-    from vae_core.latent import encode_dataset, project_latents
+    from vae_core.latent import encode_dataset
+    from vae_core.projection import project_latents
 
     rows, embeddings = [], {}
     for n in sizes:
@@ -154,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
           f"images; encoding other synthetic images; UMAP seeded (single thread)\n", flush=True)
     with tempfile.TemporaryDirectory(prefix="bench-map-") as tmp:
         if "umap" in methods:  # numba compiles UMAP's kernels on the first fit in a process
-            from vae_core.latent import project_latents
+            from vae_core.projection import project_latents
 
             t0 = time.perf_counter()
             project_latents(np.random.default_rng(0).standard_normal((500, args.latent)).astype(np.float32), "umap")

@@ -1,6 +1,6 @@
 """Training speed, side by side in one process: vae_core's Trainer against a bare PyTorch loop of the same
-784-400-z VAE (pytorch/examples/vae), the app's path (vae_core.jobs.TrainingJob) against the CLI's (Trainer +
-TqdmCallback), and the default conv architecture's seconds per 60k-image epoch.
+784-400-z VAE (pytorch/examples/vae), the app's path (vae_core.jobs.training.TrainingJob) against the CLI's
+(Trainer + TqdmCallback), and the default conv architecture's seconds per 60k-image epoch.
 
 All runs see the same data (synthetic 28x28 shapes, quantised to uint8 like MNIST), batch 128, Adam 1e-3,
 one epoch each, interleaved A, B, C, A, B, C ... after one untimed warm-up round.
@@ -139,7 +139,7 @@ def cli_run(cfg: ModelConfig, ds: Dataset, batch: int, device: str, root: Path, 
 
 def job_run(spec: str, batch: int, device: str, root: Path, counter: list) -> dict:
     """The app's path: a TrainingJob (a child process: loads the spec, checkpoint + latent map per epoch)."""
-    from vae_core.jobs import TrainingJob
+    from vae_core.jobs.training import TrainingJob
 
     counter[0] += 1
     tc = TrainConfig(data=spec, epochs=1, batch_size=batch, seed=0, device=device)

@@ -3,7 +3,7 @@
 Streamlit runs in this process, so what the Explore page imports is already imported when the server
 is up and the first visitor arrives (docs/ARCHITECTURE.md, "Start-up": seconds of imports otherwise land on the
 first page view). umap (numba) and torch._dynamo are left to the pages that use them: importing them
-here made the start 1.8 s slower, and training runs in its own process (vae_core.job_worker).
+here made the start 1.8 s slower, and training runs in its own process (vae_core.jobs.worker).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Lesson mode (`?lesson=NAME`): a bar of steps above the page; each step opens a page in a preset state.
 
-The lesson files are JSON in explorer/lessons/ (parsed and validated by vae_core.lessons). In lesson
+The lesson files are JSON in explorer/lessons/ (parsed and validated by explorer.lessons). In lesson
 mode the sidebar's expert controls are hidden: the steps choose the checkpoint and the settings.
 """
 
@@ -11,7 +11,7 @@ from pathlib import Path
 import streamlit as st
 
 from explorer import shared
-from vae_core.lessons import Lesson, LessonError, load_lesson
+from explorer.lessons import Lesson, LessonError, load_lesson
 
 LESSONS = Path(__file__).resolve().parent / "lessons"
 

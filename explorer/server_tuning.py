@@ -4,7 +4,7 @@
   and with two OpenMP threads each op waits at a barrier for a worker that the browser, busy on the
   other core, has descheduled: measured in the Explore page, a one-image decode took 30-53 ms instead
   of 1-5 ms during map clicks. Many sessions on one server share the cores anyway; training runs in
-  its own process (vae_core.job_worker) with torch's default threads.
+  its own process (vae_core.jobs.worker) with torch's default threads.
 - Python's garbage collector: with torch, plotly and sklearn loaded a full collection scans ~300k
   long-lived objects (70-220 ms each, measured). Freezing what exists after the first run (modules,
   classes, plotly's validators, the cached model) takes it out of every later scan; objects made

@@ -23,9 +23,10 @@ from plotly.colors import qualitative
 
 from vae_core import checkpoint as ck
 from vae_core.data import DataError, load_dataset
-from vae_core.latent import decode_batch, encode_dataset, project_latents
+from vae_core.latent import decode_batch, encode_dataset
 from vae_core.losses import kl_per_dim
 from vae_core.models import VAE
+from vae_core.projection import project_latents
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_CHECKPOINT = "mnist-2d"

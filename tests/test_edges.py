@@ -17,9 +17,10 @@ from vae_core import checkpoint as ckpt
 from vae_core.cli import main
 from vae_core.config import ModelConfig, TrainConfig
 from vae_core.data import DataError, load_dataset
-from vae_core.latent import Z_LIMIT, decode_batch, encode_dataset, project_latents
+from vae_core.latent import Z_LIMIT, decode_batch, encode_dataset
 from vae_core.metrics import active_units, evaluate
 from vae_core.models import VAE
+from vae_core.projection import project_latents
 from vae_core.train import Trainer
 
 REPO = Path(__file__).resolve().parents[1]

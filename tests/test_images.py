@@ -1,4 +1,4 @@
-"""vae_core.images: uint8 conversion, nearest-neighbour zoom, GIF frames, norms along a path."""
+"""vae_core.images: uint8 conversion, nearest-neighbour zoom, image grids and their PNG, GIF frames."""
 
 import io
 
@@ -10,13 +10,12 @@ from vae_core.images import (
     crisp,
     crisp_grid,
     gif_bytes,
-    path_norms,
+    images_to_grid,
+    save_png_grid,
     scale_for,
     to_uint8,
-    typical_norm,
     upscale,
 )
-from vae_core.latent import lerp, slerp
 
 
 def test_to_uint8_grey_and_colour():
@@ -71,14 +70,18 @@ def test_gif_has_one_frame_per_step_and_loops(channels):
     assert first.std() > 0
 
 
-def test_path_norms_show_the_lerp_dip():
-    d = 64
-    rng = np.random.default_rng(1)
-    z0, z1 = rng.standard_normal(d), rng.standard_normal(d)
-    straight, arc = path_norms(lerp(z0, z1, 11)), path_norms(slerp(z0, z1, 11))
-    assert straight.shape == (11,)
-    assert np.isclose(straight[0], np.linalg.norm(z0), rtol=1e-5)
-    # Two random codes are nearly orthogonal: the midpoint of the line is ~1/sqrt(2) as long.
-    assert straight[5] < 0.8 * typical_norm(d)
-    assert arc.min() > 0.9 * min(straight[0], straight[-1])
-    assert typical_norm(4) == 2.0
+def test_images_to_grid_sizes():
+    images = np.random.default_rng(5).random((5, 1, 4, 6), dtype=np.float32)
+    grid = images_to_grid(images, ncols=3, pad=1)
+    assert grid.shape == (2 * 5 + 1, 3 * 7 + 1) and grid.dtype == np.uint8
+    np.testing.assert_array_equal(grid[1:5, 1:7], np.round(images[0, 0] * 255))
+    assert grid[0].min() == 255  # padding is white
+    assert images_to_grid(np.zeros((4, 3, 2, 2)), ncols=2, pad=0).shape == (4, 4, 3)
+    with pytest.raises(ValueError):
+        images_to_grid(np.zeros((0, 1, 2, 2)), ncols=2)
+
+
+def test_save_png_grid(tmp_path):
+    path = save_png_grid(np.ones((6, 1, 8, 8), np.float32), tmp_path / "grid.png", ncols=3)
+    with Image.open(path) as img:
+        assert img.format == "PNG" and img.size == (3 * 9 + 1, 2 * 9 + 1)

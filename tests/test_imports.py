@@ -33,7 +33,8 @@ def loaded(modules: set[str], *names: str) -> list[str]:
     return [n for n in names if n in modules]
 
 
-def test_the_jobs_module_leaves_the_worker_and_dynamo_to_the_child():
-    """The app's server imports vae_core.jobs; the training child (vae_core.job_worker) imports torch._dynamo."""
-    modules = modules_after("import vae_core.jobs")
-    assert loaded(modules, "vae_core.job_worker", "torch._dynamo") == []
+def test_the_jobs_modules_leave_the_worker_and_dynamo_to_the_child():
+    """The app's server imports vae_core.jobs.training and .sweep; the training child (vae_core.jobs.worker)
+    imports torch._dynamo."""
+    modules = modules_after("import vae_core.jobs.training, vae_core.jobs.sweep")
+    assert loaded(modules, "vae_core.jobs.worker", "torch._dynamo") == []

@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from vae_core.lessons import LessonError, list_lessons, load_lesson, parse_lesson
+from explorer.lessons import LessonError, list_lessons, load_lesson, parse_lesson
 
 LESSONS = Path(__file__).resolve().parents[1] / "explorer" / "lessons"
 GOOD = {"title": "t",

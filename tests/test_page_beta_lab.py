@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from vae_core import jobs, sweep
+from vae_core.jobs import sweep
+from vae_core.jobs.registry import Registry
 
 REPO = Path(__file__).resolve().parents[1]
 APP = str(REPO / "explorer" / "app.py")
@@ -47,7 +48,7 @@ def test_page_runs_cleanly_on_the_bundled_checkpoints(root, name, data):
 
 def test_a_saved_sweep_is_shown_without_retraining(root):
     settings = sweep.SweepSettings(betas=(0.5, 4.0), epochs=1, latent_dim=4, hidden=(32,))
-    job = sweep.SweepRegistry().start("t", sweep.SweepJob(settings, root, "t", jobs.JobRegistry()))
+    job = Registry().start("t", sweep.SweepJob(settings, root, "t", Registry()))
     assert job.join(60) and job.snapshot().status == "finished"
     at = run("digits-2d")
     assert not at.exception, at.exception

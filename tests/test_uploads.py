@@ -15,8 +15,10 @@ from vae_core.uploads import (
     UploadError,
     check_npz_upload,
     check_upload_size,
+    describe_data,
     load_uploaded_image,
     load_uploaded_npz,
+    save_upload,
 )
 
 
@@ -225,3 +227,13 @@ def test_server_limits_uploads_and_keeps_xsrf_protection_on():
     assert server.get("enableCORS", True) is True  # the default: other origins may not call the server
     launcher = (repo / "explorer" / "__main__.py").read_text() + (repo / "Makefile").read_text()
     assert "enableXsrfProtection" not in launcher and "enableCORS" not in launcher
+
+
+def test_a_saved_upload_is_kept_by_its_content_and_described_by_its_name():
+    path = save_upload(b"not an npz")
+    assert path == save_upload(b"not an npz") and path.read_bytes() == b"not an npz"
+    with pytest.raises(DataError, match="not a readable .npz"):
+        describe_data(f"npz:{path}")
+    with pytest.raises(DataError, match=r"^mine\.npz: not a readable .npz"):
+        describe_data(f"npz:{path}", name="mine.npz")
+    assert describe_data("digits") == "1438 train / 359 test images, 1x8x8, 10 classes"

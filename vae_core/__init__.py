@@ -18,8 +18,9 @@ import torch
 from .checkpoint import CheckpointError, CheckpointInfo, list_checkpoints
 from .config import ConfigError, ModelConfig, TrainConfig, default_model_config
 from .data import DataError, Dataset, load_dataset
-from .latent import Encoded, decode_batch, encode_dataset, lerp, project_latents, slerp
+from .latent import Encoded, decode_batch, encode_dataset, lerp, slerp
 from .models import VAE
+from .projection import project_latents
 from .train import TrainingCallback, TrainResult
 
 __all__ = [

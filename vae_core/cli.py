@@ -198,7 +198,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def cmd_project(args: argparse.Namespace) -> int:
-    from .latent import encode_dataset, project_latents
+    from .latent import encode_dataset
+    from .projection import project_latents
 
     model, info = _load(args.checkpoint)
     dataset = load_dataset(args.data or info.train_config.data)
@@ -235,7 +236,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     """The Beta lab's sweep from the command line: the same settings, processes and checkpoint names."""
     from pathlib import Path
 
-    from .sweep import SweepJob, preset
+    from .jobs.sweep import SweepJob, preset
 
     given = {"betas": args.betas, "epochs": args.epochs, "latent_dim": args.latent_dim}
     settings = replace(preset(args.data), **{k: v for k, v in given.items() if v is not None})
@@ -257,7 +258,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 def cmd_sample(args: argparse.Namespace) -> int:
     import torch
 
-    from .latent import save_png_grid
+    from .images import save_png_grid
 
     if not 1 <= args.n <= 4096 or not args.temperature > 0:
         raise ConfigError("--n must be 1..4096 and --temperature positive")

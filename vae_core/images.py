@@ -1,5 +1,5 @@
-"""Pixels for people: uint8 conversion, crisp nearest-neighbour upscaling, animated GIFs, and
-norms along a latent path (why slerp exists).
+"""Pixels for people: uint8 conversion, crisp nearest-neighbour upscaling, image grids (and a PNG of one),
+animated GIFs.
 
 Images come in as float32 (N, C, H, W) in [0, 1], as decode_batch returns them.
 """
@@ -7,10 +7,9 @@ Images come in as float32 (N, C, H, W) in [0, 1], as decode_batch returns them.
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import numpy as np
-
-from .latent import images_to_grid
 
 
 def to_uint8(images: np.ndarray) -> np.ndarray:
@@ -42,8 +41,38 @@ def crisp(image: np.ndarray, target: int = 112) -> np.ndarray:
     return upscale(to_uint8(image)[0], scale_for(np.shape(image)[-2], target))
 
 
+def images_to_grid(images: np.ndarray, ncols: int, pad: int = 1, pad_value: float = 1.0) -> np.ndarray:
+    """Tile images (N, C, H, W) in [0, 1] -> uint8 (H', W') for C == 1 or (H', W', 3) for C == 3.
+
+    rows = ceil(N / ncols); H' = rows * (H + pad) + pad, W' likewise; padding (white by default,
+    so dark-background digits stay apart) surrounds every tile; unused cells are padding too.
+    """
+    images = np.asarray(images, np.float32)
+    if images.ndim != 4 or len(images) == 0:
+        raise ValueError(f"images must be a non-empty (N, C, H, W) array, got shape {images.shape}")
+    n, c, h, w = images.shape
+    ncols = max(1, min(ncols, n))
+    nrows = -(-n // ncols)
+    grid = np.full((c, nrows * (h + pad) + pad, ncols * (w + pad) + pad), pad_value, np.float32)
+    for i in range(n):
+        r, col = divmod(i, ncols)
+        y, x = pad + r * (h + pad), pad + col * (w + pad)
+        grid[:, y:y + h, x:x + w] = images[i]
+    grid = np.round(np.clip(grid, 0.0, 1.0) * 255).astype(np.uint8)
+    return grid[0] if c == 1 else grid.transpose(1, 2, 0)
+
+
+def save_png_grid(images: np.ndarray, path, ncols: int, pad: int = 1) -> Path:
+    """Write images (N, C, H, W) in [0, 1] as one PNG grid (see images_to_grid); returns the path."""
+    from PIL import Image
+
+    path = Path(path)
+    Image.fromarray(images_to_grid(images, ncols, pad)).save(path, format="PNG")
+    return path
+
+
 def crisp_grid(images: np.ndarray, ncols: int, tile: int = 56, pad: int = 2) -> np.ndarray:
-    """Images (N, C, H, W) in [0, 1] tiled ncols wide (see latent.images_to_grid), each upscaled to about
+    """Images (N, C, H, W) in [0, 1] tiled ncols wide (see images_to_grid), each upscaled to about
     `tile` pixels with nearest neighbour, `pad` white pixels apart -> uint8 (H', W'[, 3])."""
     f = scale_for(np.shape(images)[-2], tile)
     return images_to_grid(np.repeat(np.repeat(images, f, axis=2), f, axis=3), ncols, pad=pad)
@@ -76,13 +105,3 @@ def _with_progress(frame: np.ndarray, i: int, n: int) -> np.ndarray:
     bar = np.zeros((max(2, h // 32), w) + frame.shape[2:], np.uint8)
     bar[:, : max(1, round(w * (i + 1) / n))] = 255
     return np.concatenate([frame, bar], axis=0)
-
-
-def path_norms(z: np.ndarray) -> np.ndarray:
-    """Euclidean norms ||z|| along a path z (N, D) -> (N,) float32."""
-    return np.linalg.norm(np.asarray(z, np.float64).reshape(len(z), -1), axis=1).astype(np.float32)
-
-
-def typical_norm(latent_dim: int) -> float:
-    """sqrt(d): the norm near which almost all of N(0, I_d)'s mass lies for large d (the "typical shell")."""
-    return float(np.sqrt(latent_dim))

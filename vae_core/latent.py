@@ -1,5 +1,6 @@
-"""Latent-space tools for the explorer: encode a dataset, interpolation, traversals, manifold
-grids and image grids; the 2-D projections and their inverse maps live in projection.py.
+"""Latent-space tools for the explorer: encode a dataset, decode latents, interpolation and the norms along
+a path (why slerp exists), traversals and manifold grids; the 2-D projections and their inverse maps live in
+projection.py, and image grids in images.py.
 
 Arrays are numpy float32 throughout; torch appears only where the model runs.
 """
@@ -8,22 +9,10 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from statistics import NormalDist
 
 import numpy as np
 import torch
-
-from .projection import (  # noqa: F401  (re-exported: latent.py is the explorer's one entry point)
-    METHODS,
-    IdentityProjection,
-    PCAProjection,
-    UMAPProjection,
-    _f32,
-    make_projection,
-    nearest_indices,
-    project_latents,
-)
 
 
 @dataclass
@@ -91,6 +80,16 @@ def slerp(z0, z1, steps: int, eps: float = 1e-6) -> np.ndarray:
     return out
 
 
+def path_norms(z: np.ndarray) -> np.ndarray:
+    """Euclidean norms ||z|| along a path z (N, D) -> (N,) float32."""
+    return np.linalg.norm(np.asarray(z, np.float64).reshape(len(z), -1), axis=1).astype(np.float32)
+
+
+def typical_norm(latent_dim: int) -> float:
+    """sqrt(d): the norm near which almost all of N(0, I_d)'s mass lies for large d (the "typical shell")."""
+    return float(np.sqrt(latent_dim))
+
+
 def traversal_values(n: int, span: float = 3.0) -> np.ndarray:
     """n evenly spaced values in [-span, span] (float32): +-3 covers 99.7% of the prior."""
     return np.linspace(-span, span, n, dtype=np.float32)
@@ -143,33 +142,3 @@ def decode_batch(model, z: np.ndarray, batch_size: int = 256, device="cpu") -> n
         out = [model.decode_mean(torch.as_tensor(z[i:i + batch_size], device=device)).float().cpu().numpy()
                for i in range(0, len(z), batch_size)]
     return np.concatenate(out) if out else np.zeros((0, *model.config.input_shape), np.float32)
-
-
-def images_to_grid(images: np.ndarray, ncols: int, pad: int = 1, pad_value: float = 1.0) -> np.ndarray:
-    """Tile images (N, C, H, W) in [0, 1] -> uint8 (H', W') for C == 1 or (H', W', 3) for C == 3.
-
-    rows = ceil(N / ncols); H' = rows * (H + pad) + pad, W' likewise; padding (white by default,
-    so dark-background digits stay apart) surrounds every tile; unused cells are padding too.
-    """
-    images = np.asarray(images, np.float32)
-    if images.ndim != 4 or len(images) == 0:
-        raise ValueError(f"images must be a non-empty (N, C, H, W) array, got shape {images.shape}")
-    n, c, h, w = images.shape
-    ncols = max(1, min(ncols, n))
-    nrows = -(-n // ncols)
-    grid = np.full((c, nrows * (h + pad) + pad, ncols * (w + pad) + pad), pad_value, np.float32)
-    for i in range(n):
-        r, col = divmod(i, ncols)
-        y, x = pad + r * (h + pad), pad + col * (w + pad)
-        grid[:, y:y + h, x:x + w] = images[i]
-    grid = np.round(np.clip(grid, 0.0, 1.0) * 255).astype(np.uint8)
-    return grid[0] if c == 1 else grid.transpose(1, 2, 0)
-
-
-def save_png_grid(images: np.ndarray, path, ncols: int, pad: int = 1) -> Path:
-    """Write images (N, C, H, W) in [0, 1] as one PNG grid (see images_to_grid); returns the path."""
-    from PIL import Image
-
-    path = Path(path)
-    Image.fromarray(images_to_grid(images, ncols, pad)).save(path, format="PNG")
-    return path

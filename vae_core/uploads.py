@@ -7,10 +7,12 @@ bomb claims a huge size in a tiny file), an .npz with object arrays. Nothing is 
 
     x = load_uploaded_image(data, target_shape=(1, 28, 28))   # float32 (1, 28, 28) in [0, 1]
     ds = load_uploaded_npz(data)                              # a Dataset, as load_dataset("npz:...")
+    spec = f"npz:{save_upload(check_npz_upload(data))}"      # kept by content hash, to train on
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
 import tempfile
 import zipfile
@@ -19,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .atomic import write_atomic
 from .data import MAX_SIDE, DataError, Dataset, _check_npz_member, load_dataset
 
 MAX_UPLOAD_BYTES = 20 * 2**20  # as server.maxUploadSize = 20 (MB) in .streamlit/config.toml
@@ -126,7 +129,7 @@ def load_uploaded_npz(data: bytes, max_bytes: int = MAX_UPLOAD_BYTES, name: str 
     The size is checked first, then each array's header (at most max_values values), before numpy
     allocates anything; the file is read from a private temp file with allow_pickle=False, so object
     arrays, absurd headers and bad shapes raise UploadError. The Dataset's spec is "npz:NAME" (the
-    file is gone): to train on it, save the bytes first (vae_core.jobs.save_upload).
+    file is gone): to train on it, save the bytes first (save_upload).
     """
     data = check_npz_upload(data, max_bytes, max_values, name)
     with tempfile.TemporaryDirectory(prefix="latent-lab-upload-") as folder:
@@ -159,10 +162,38 @@ def check_npz_upload(data: bytes, max_bytes: int = MAX_UPLOAD_BYTES, max_values:
     return data
 
 
+def save_upload(data: bytes, suffix: str = ".npz") -> Path:
+    """Keep an uploaded file under the temp folder, named by its content hash, written atomically.
+
+    Same bytes, same path: re-uploads cost nothing and the checkpoint's data spec stays valid for
+    as long as the temp folder is kept.
+    """
+    folder = Path(tempfile.gettempdir()) / "latent-lab-uploads"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{hashlib.sha256(data).hexdigest()[:24]}{suffix}"
+    if not path.exists():
+        write_atomic(path, data, mode=0o600)  # private, as the user's upload is
+    return path
+
+
+def describe_data(spec: str, name: str | None = None) -> str:
+    """One line about a dataset, e.g. '1438 train / 359 test images, 1x8x8, 10 classes'; DataError if bad
+    (its message says `name`, e.g. the uploaded file's name, instead of the saved file's path)."""
+    try:
+        ds = load_dataset(spec)
+    except DataError as exc:
+        path = spec.partition(":")[2]
+        raise DataError(str(exc).replace(path, name) if name and path else str(exc)) from None
+    c, h, w = ds.image_shape
+    classes = f", {len(np.unique(ds.y_train))} classes" if ds.y_train is not None else ", no labels"
+    return f"{len(ds.x_train)} train / {len(ds.x_test)} test images, {c}x{h}x{w}{classes}"
+
+
 def _short(exc: Exception) -> str:
     text = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else ""
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 __all__ = ["MAX_UPLOAD_BYTES", "MAX_IMAGE_SIDE", "MAX_IMAGE_PIXELS", "MAX_NPZ_VALUES", "UploadError",
-           "check_upload_size", "check_npz_upload", "load_uploaded_image", "load_uploaded_npz"]
+           "check_upload_size", "check_npz_upload", "load_uploaded_image", "load_uploaded_npz", "save_upload",
+           "describe_data"]

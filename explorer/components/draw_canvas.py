@@ -1,6 +1,6 @@
 """A canvas to draw on (white strokes on black, a thick round brush, a Clear button); after each stroke the
 picture goes to Python as a PNG data URL of CANVAS x CANVAS pixels (a few kB), which
-vae_core.drawing turns into a model input.
+vae_core.analysis.drawing turns into a model input.
 
 Hooks for tests: the root has `data-testid="draw-canvas"` and `data-strokes`, the strokes drawn so far.
 """
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from vae_core.drawing import CANVAS
+from vae_core.analysis.drawing import CANVAS
 
 _HERE = Path(__file__).parent
 _HTML = """<div class="draw-canvas" data-testid="draw-canvas" data-strokes="0">

@@ -6,7 +6,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from explorer import shared
-from vae_core import anomaly
+from vae_core.analysis import anomaly
 from vae_core.images import crisp, crisp_grid
 from vae_core.latent import encode_dataset
 from vae_core.metrics import auroc, roc_curve_points

@@ -1,6 +1,6 @@
-"""Beta lab: train a small sweep of β values in the background (vae_core.sweep), then compare them: the
+"""Beta lab: train a small sweep of β values in the background (vae_core.jobs.sweep), then compare them: the
 rate-distortion curve, reconstructions and samples per β, active units and, on shapes, how each latent dimension
-tracks the true factors (vae_core.disentangle). Saved sweeps are found and shown without retraining."""
+tracks the true factors (vae_core.analysis.disentangle). Saved sweeps are found and shown without retraining."""
 
 import uuid
 from dataclasses import replace
@@ -11,9 +11,10 @@ import streamlit as st
 
 from explorer import shared
 from vae_core import checkpoint as ck
-from vae_core import disentangle, jobs, sweep
+from vae_core.analysis import disentangle, sweep_results
 from vae_core.data import load_dataset
 from vae_core.images import crisp_grid
+from vae_core.jobs import sweep, training
 from vae_core.metrics import active_unit_mask
 
 DATASETS = {"mnist": "MNIST 28×28", "digits": "Digits 8×8", "shapes": "Shapes 32×32"}
@@ -26,8 +27,8 @@ POLL_S = 2.0
 
 
 @st.cache_data(show_spinner="Encoding the test set with each β...", max_entries=32)
-def view(name: str, sha: str, spec: str) -> sweep.MemberView:
-    return sweep.member_view(shared.load_model(name)[0], shared.load_test_set(spec)[0])
+def view(name: str, sha: str, spec: str) -> sweep_results.MemberView:
+    return sweep_results.member_view(shared.load_model(name)[0], shared.load_test_set(spec)[0])
 
 
 @st.cache_data(show_spinner="Comparing latent dimensions with the true factors...", max_entries=32)
@@ -102,7 +103,7 @@ with left.container(border=True):
         try:
             settings = replace(sweep.preset(data), betas=tuple(betas), epochs=int(epochs), latent_dim=int(latent))
             job = sweeps.start(session, sweep.SweepJob(settings, root, session))
-        except jobs.BAD_SETTINGS as exc:
+        except training.BAD_SETTINGS as exc:
             st.error(str(exc))
     st.caption("Each β trains the same small MLP from the same start and is saved as checkpoint `beta-<data>-<β>` "
                "(also in the sidebar picker); a new sweep replaces earlier runs with the same β.")
@@ -131,7 +132,7 @@ def live(job: sweep.SweepJob | None, polling: bool) -> None:
         (st.info if snap.status == "stopped" else st.error)(f"Sweep {snap.status}: {snap.message}")
 
 
-points = sweep.find_sweep(data, root, exclude=jobs.default_registry().names_in_use())
+points = sweep_results.find_sweep(data, root, exclude=training.default_registry().names_in_use())
 views = {p.name: view(p.name, p.weights_sha256, data) for p in points}
 label = {p.name: f"β = {p.beta:g}" + ("" if p.complete else f" ({p.epochs_done}/{p.epochs} ep.)") for p in points}
 with right:
@@ -169,7 +170,7 @@ if points:
         cols = st.columns(len(points) + 1)
         cols[0].markdown(title)
         if kind == "recon":
-            cols[0].image(crisp_grid(x[sweep.example_indices(len(x))], ncols=4, tile=48), width="stretch")
+            cols[0].image(crisp_grid(x[sweep_results.example_indices(len(x))], ncols=4, tile=48), width="stretch")
         for col, p in zip(cols[1:], points, strict=True):
             col.markdown(f"**{label[p.name]}**")
             col.image(crisp_grid(getattr(views[p.name], kind), ncols=4, tile=48), width="stretch")

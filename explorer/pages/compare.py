@@ -9,9 +9,8 @@ from explorer import shared
 from vae_core import checkpoint as ck
 from vae_core.data import DataError
 from vae_core.images import crisp_grid
-from vae_core.latent import project_latents
 from vae_core.metrics import evaluate
-from vae_core.projection import default_method
+from vae_core.projection import default_method, project_latents
 
 N_INPUTS = 10
 

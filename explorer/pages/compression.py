@@ -7,7 +7,7 @@ import streamlit as st
 
 from explorer import shared
 from vae_core import checkpoint as ck
-from vae_core import compression
+from vae_core.analysis import compression
 from vae_core.data import first_of_each_label
 from vae_core.images import crisp_grid
 

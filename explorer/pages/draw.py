@@ -9,11 +9,11 @@ import streamlit as st
 
 from explorer import shared
 from explorer.components.draw_canvas import draw_canvas
-from vae_core import drawing
+from vae_core.analysis import drawing
+from vae_core.analysis.neighbours import knn
+from vae_core.analysis.posterior import ellipse, mass_within, reparameterize
 from vae_core.images import crisp, crisp_grid
 from vae_core.latent import encode_dataset
-from vae_core.neighbours import knn
-from vae_core.posterior import ellipse, mass_within, reparameterize
 from vae_core.uploads import UploadError, load_uploaded_image
 
 SAMPLES = 8

@@ -1,5 +1,6 @@
 """Inside the VAE: the encoder's Gaussian, the reparameterisation trick, the aggregate posterior and its holes,
-and the ELBO as reconstruction + KL, per example and per latent dimension (the computing is vae_core.posterior)."""
+and the ELBO as reconstruction + KL, per example and per latent dimension (the computing is
+vae_core.analysis.posterior)."""
 
 import numpy as np
 import plotly.graph_objects as go
@@ -8,7 +9,7 @@ import torch
 from plotly.colors import hex_to_rgb, qualitative
 
 from explorer import shared
-from vae_core import posterior as post
+from vae_core.analysis import posterior as post
 from vae_core.data import first_of_each_label
 from vae_core.images import crisp_grid
 from vae_core.losses import kl_per_dim

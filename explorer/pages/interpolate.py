@@ -7,7 +7,8 @@ import streamlit as st
 from explorer import shared
 from explorer.components.map_overlay import MapClick, map_overlay
 from vae_core import interpolate
-from vae_core.images import crisp_grid, gif_bytes, path_norms, scale_for, typical_norm
+from vae_core.images import crisp_grid, gif_bytes, scale_for
+from vae_core.latent import path_norms, typical_norm
 from vae_core.projection import default_method
 
 shared.run_through_app()

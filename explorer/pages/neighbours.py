@@ -9,7 +9,7 @@ import streamlit as st
 from explorer import shared
 from explorer.components.latent_decoder import latent_decoder
 from explorer.components.map_overlay import MapClick, map_overlay
-from vae_core import neighbours as nb
+from vae_core.analysis import neighbours as nb
 from vae_core.data import load_dataset
 from vae_core.images import crisp, crisp_grid
 from vae_core.projection import default_method

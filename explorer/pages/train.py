@@ -1,6 +1,6 @@
 """Train: settings, Start/Stop, live progress, loss curves and the latent map while it learns.
 
-The run lives in a vae_core.jobs.TrainingJob (a child process, one per browser session); this
+The run lives in a vae_core.jobs.training.TrainingJob (a child process, one per browser session); this
 page only reads its snapshot, polling with fragments while a job is active.
 """
 
@@ -12,9 +12,9 @@ import streamlit as st
 from plotly.colors import qualitative
 
 from explorer import shared
-from vae_core import jobs
 from vae_core.config import TrainConfig
-from vae_core.uploads import check_npz_upload
+from vae_core.jobs import training
+from vae_core.uploads import check_npz_upload, describe_data, save_upload
 
 # The library's defaults are the page's, so the page and `python -m vae_core train` start from the same run.
 DEFAULTS = TrainConfig()
@@ -34,11 +34,11 @@ PROGRESS_EVERY, CHARTS_EVERY = 1.0, 5.0
 LAYOUT = dict(height=440, font=dict(size=15), margin=dict(l=10, r=10, t=50, b=10))
 
 shared.run_through_app()
-registry, root = jobs.default_registry(), shared.checkpoints_root()
+registry, root = training.default_registry(), shared.checkpoints_root()
 session = st.session_state.setdefault("train_session", uuid.uuid4().hex)  # opaque, one per browser session
-saved = st.session_state.setdefault("train_saved", dict(SETTINGS, train_name=jobs.free_name("my-vae", root)))
+saved = st.session_state.setdefault("train_saved", dict(SETTINGS, train_name=training.free_name("my-vae", root)))
 if st.session_state.pop("train_renew_name", False):  # the last run took this name: offer a fresh one
-    saved["train_name"] = jobs.free_name(re.sub(r"-\d+$", "", saved["train_name"]) or "my-vae", root)
+    saved["train_name"] = training.free_name(re.sub(r"-\d+$", "", saved["train_name"]) or "my-vae", root)
     st.session_state["train_name"] = saved["train_name"]
 for key, value in saved.items():  # widgets forget their values on other pages; this keeps them
     st.session_state.setdefault(key, value)
@@ -57,9 +57,9 @@ with left.container(border=True):
         upload = st.file_uploader("Arrays x (N,H,W[,C]) uint8 or floats in [0,1], optional y", type="npz")
         if upload is not None:
             try:  # size and array-header limits before the file is saved or loaded
-                spec = f"npz:{jobs.save_upload(check_npz_upload(upload.getvalue(), name=upload.name))}"
-                st.caption(jobs.describe_data(spec, name=upload.name))
-            except jobs.BAD_SETTINGS as exc:
+                spec = f"npz:{save_upload(check_npz_upload(upload.getvalue(), name=upload.name))}"
+                st.caption(describe_data(spec, name=upload.name))
+            except training.BAD_SETTINGS as exc:
                 data_error = str(exc)
                 st.error(data_error)
     elif source == "idx":
@@ -81,12 +81,12 @@ with left.container(border=True):
     if st.button("Start training", type="primary", width="stretch", disabled=bool(job and job.active)):
         try:
             if not spec or data_error:
-                raise jobs.JobError(data_error or "upload an .npz file or give an IDX folder first")
+                raise training.JobError(data_error or "upload an .npz file or give an IDX folder first")
             config = TrainConfig(data=spec, epochs=int(epochs), batch_size=int(batch), lr=lr, beta=beta,
                                  warmup_epochs=warmup, seed=int(seed))
-            job = registry.start(session, jobs.TrainingJob(name.strip(), config, int(latent), {"arch": arch},
+            job = registry.start(session, training.TrainingJob(name.strip(), config, int(latent), {"arch": arch},
                                                            overwrite, root))
-        except jobs.BAD_SETTINGS as exc:
+        except training.BAD_SETTINGS as exc:
             st.error(str(exc))
 
 
@@ -100,7 +100,7 @@ def curves(history) -> go.Figure:
     return fig.update_xaxes(dtick=max(1, round(len(epochs) / 8)))  # whole epochs only
 
 
-def latent_map(snap: jobs.JobSnapshot) -> go.Figure:
+def latent_map(snap: training.JobSnapshot) -> go.Figure:
     fig, pts, labels, names = go.Figure(), snap.map_points, snap.map_labels, snap.class_names
     groups = [(None, slice(None))] if labels is None else [(y, labels == y) for y in sorted(set(labels))]
     for k, (y, mask) in enumerate(groups):
@@ -123,7 +123,7 @@ polling = bool(job and job.active)
 
 
 @st.fragment(run_every=PROGRESS_EVERY if polling else None)
-def progress(job: jobs.TrainingJob, polling: bool) -> None:
+def progress(job: training.TrainingJob, polling: bool) -> None:
     """Cheap, so it can run often: the progress bar and Stop."""
     snap = job.snapshot()
     if polling and not snap.active:
@@ -143,7 +143,7 @@ def progress(job: jobs.TrainingJob, polling: bool) -> None:
 
 
 @st.fragment(run_every=CHARTS_EVERY if polling else None)
-def charts(job: jobs.TrainingJob) -> None:
+def charts(job: training.TrainingJob) -> None:
     """What changes once per epoch, redrawn less often."""
     snap = job.snapshot()
     if history := snap.history:

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from scipy.special import ndtr
 
-from .losses import kl_per_dim, reconstruction_nll
+from ..losses import kl_per_dim, reconstruction_nll
 
 LOG_2PI = math.log(2 * math.pi)
 

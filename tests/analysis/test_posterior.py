@@ -1,4 +1,4 @@
-"""vae_core.posterior against known values and trusted references (losses.elbo_terms, scipy)."""
+"""vae_core.analysis.posterior against known values and trusted references (losses.elbo_terms, scipy)."""
 
 import math
 
@@ -7,7 +7,7 @@ import pytest
 import torch
 from scipy.stats import multivariate_normal
 
-from vae_core import posterior as post
+from vae_core.analysis import posterior as post
 from vae_core.losses import elbo_terms
 
 

@@ -13,9 +13,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .data import load_dataset, parse_spec
-from .losses import iwae_log_likelihood, kl_divergence, reconstruction_nll
-from .metrics import IWAE_CHUNK, IWAE_PIXEL_BUDGET
+from ..data import load_dataset, parse_spec
+from ..losses import iwae_log_likelihood, kl_divergence, reconstruction_nll
+from ..metrics import IWAE_CHUNK, IWAE_PIXEL_BUDGET
 
 OOD_SIZE = 500  # images per out-of-distribution set: enough for a smooth histogram, quick to score
 DEFAULT_QUANTILE = 0.99  # threshold: 1% of in-distribution test images are flagged (false alarms)
@@ -89,7 +89,7 @@ def ood_sets(spec: str, image_shape: tuple[int, int, int], seed: int = 0, n: int
     other hands and blurred; digits for any other), uniform noise, and the model's own test images inverted
     (1 - x) and rotated by 90 degrees.
     """
-    from . import shapes
+    from .. import shapes
 
     kind, _ = parse_spec(spec)
     rng = np.random.default_rng(seed)

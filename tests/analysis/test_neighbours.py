@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from vae_core import neighbours as nb
+from vae_core.analysis import neighbours as nb
 from vae_core.config import ModelConfig
 from vae_core.export import decoder_program
 from vae_core.models import VAE

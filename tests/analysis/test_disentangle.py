@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from vae_core import disentangle as dis
+from vae_core.analysis import disentangle as dis
 from vae_core.data import load_dataset
 
 N = 4000

@@ -7,12 +7,12 @@ import numpy as np
 import pytest
 import torch
 
-from vae_core import anomaly
+from vae_core.analysis import anomaly
 from vae_core.checkpoint import load_checkpoint
 from vae_core.data import load_dataset
 from vae_core.metrics import auroc, evaluate
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 BUNDLED = REPO / "checkpoints" / "digits-2d"
 needs_bundled = pytest.mark.skipif(not (BUNDLED / "model.safetensors").exists(),
                                    reason="checkpoints/digits-2d is missing (make checkpoints)")

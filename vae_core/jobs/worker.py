@@ -1,4 +1,4 @@
-"""One training job in its own process, for vae_core.jobs: `python -m vae_core.job_worker`.
+"""One training job in its own process, for jobs.training.TrainingJob: `python -m vae_core.jobs.worker`.
 
 Why a process and not a thread of the app's server: torch's OpenMP runtime (libgomp), run from a
 non-main thread of a process that already has other OpenMP teams, throttles its spin-waits; measured
@@ -34,13 +34,13 @@ import numpy as np
 import torch
 import torch._dynamo  # noqa: F401  (the first optimiser step imports it: seconds a spare worker pays ahead)
 
-from . import checkpoint as ckpt
-from .config import ConfigError, TrainConfig, default_model_config, from_dict
-from .data import DataError, Dataset, load_dataset
-from .jobs import MAP_POINTS
-from .latent import encode_dataset, make_projection
-from .projection import default_method
-from .train import BatchEvent, EpochEvent, Trainer, TrainingCallback
+from .. import checkpoint as ckpt
+from ..config import ConfigError, TrainConfig, default_model_config, from_dict
+from ..data import DataError, Dataset, load_dataset
+from ..latent import encode_dataset
+from ..projection import default_method, make_projection
+from ..train import BatchEvent, EpochEvent, Trainer, TrainingCallback
+from .training import MAP_POINTS
 
 PROGRESS_EVERY = 0.2  # seconds between progress events; each one turns the loss tensor into a float
 

@@ -1,6 +1,6 @@
 """Background training for the app: a TrainingJob runs one training in a child process.
 
-The child is `python -m vae_core.job_worker`, spoken to in JSON lines (its docstring has the protocol).
+The child is `python -m vae_core.jobs.worker`, spoken to in JSON lines (its docstring has the protocol).
 Not a thread of the server, because torch's OpenMP runtime in a non-main thread of a process that already
 has other OpenMP teams throttles its spin-waits: a job thread trained at 0.60x the CLI's speed on 2 cores.
 The child also owns its RNG, so concurrent jobs are reproducible, and a crash or a huge allocation in
@@ -10,8 +10,8 @@ The page never blocks and never sees the Trainer: it reads `job.snapshot()`, an 
 the progress (status, epoch, batch, history rows, a 2-D map of test latents, the error message) that a
 reader thread keeps up to date from the child's events: a few progress lines a second, one line per epoch.
 
-A JobRegistry keeps at most one job per (opaque) session id and refuses a checkpoint name that
-another running job is writing, so two browser sessions never disturb each other.
+The registry (jobs.registry.Registry) keeps at most one job per (opaque) session id, and a job refuses a
+checkpoint name that another running job is writing, so two browser sessions never disturb each other.
 
     registry = default_registry()
     job = registry.start(session_id, TrainingJob("my-vae", TrainConfig(data="digits", epochs=5)))
@@ -22,11 +22,9 @@ another running job is writing, so two browser sessions never disturb each other
 from __future__ import annotations
 
 import collections
-import hashlib
 import json
 import logging
 import subprocess
-import tempfile
 import threading
 import time
 from dataclasses import dataclass, fields, replace
@@ -34,22 +32,19 @@ from pathlib import Path
 
 import numpy as np
 
-from . import checkpoint as ckpt
-from . import worker_process
-from .atomic import write_atomic
-from .config import ConfigError, ModelConfig, TrainConfig, to_dict
-from .data import DataError, load_dataset
+from .. import checkpoint as ckpt
+from ..config import ConfigError, ModelConfig, TrainConfig, to_dict
+from ..data import DataError
+from . import process
+from .registry import JobError, Registry
 
 log = logging.getLogger(__name__)
 
 STATUSES = ("queued", "running", "finished", "stopped", "diverged", "failed")
 ACTIVE = ("queued", "running")
-# Test images on the live latent map: enough to see clusters, cheap to encode. Here, not in job_worker
+# Test images on the live latent map: enough to see clusters, cheap to encode. Here, not in jobs.worker
 # (which sends them), so that the server does not import the worker and torch._dynamo with it.
 MAP_POINTS = 2000
-class JobError(ValueError):
-    """A job cannot start: bad name, checkpoint exists, session busy, name being written."""
-
 
 # Everything a bad setting or a bad upload raises before a job starts; the page shows str(e).
 BAD_SETTINGS = (JobError, ConfigError, DataError, ckpt.CheckpointError)
@@ -118,7 +113,7 @@ class TrainingJob:
     # --- the page's side ---------------------------------------------------------------------
 
     def start(self) -> TrainingJob:
-        """Start the child process (once); returns self. Use JobRegistry.start from the app."""
+        """Start the child process (once); returns self. Use default_registry().start from the app."""
         with self._lock:
             if self._proc is not None or self._state.status != "queued":
                 return self
@@ -129,7 +124,7 @@ class TrainingJob:
                        "model_overrides": self.model_overrides, "overwrite": self.overwrite, "root": str(self.root),
                        "threads": self.threads}
             try:
-                self._proc = worker_process.take()
+                self._proc = process.take()
                 self._proc.stdin.write(json.dumps(request) + "\n")
                 self._proc.stdin.flush()
             except OSError as exc:
@@ -159,6 +154,23 @@ class TrainingJob:
     @property
     def active(self) -> bool:
         return self._state.status in ACTIVE
+
+    @property
+    def names(self) -> tuple[str]:
+        return (self.name,)
+
+    @property
+    def doing(self) -> str:
+        return f"training {self.name!r}"
+
+    def refuse(self, active: list[TrainingJob]) -> None:
+        """JobError if an active job writes this checkpoint, or it exists and overwrite is off (Registry.start)."""
+        for other in active:
+            if other.path.resolve() == self.path.resolve():
+                raise JobError(f"checkpoint {self.name!r} is being written by another training run; "
+                               "choose another name")
+        if (self.name in ckpt.list_checkpoints(self.root) or self.path.exists()) and not self.overwrite:
+            raise JobError(f"checkpoint {self.name!r} already exists; choose another name or tick 'overwrite'")
 
     def snapshot(self) -> JobSnapshot:
         """An immutable copy of the progress."""
@@ -258,63 +270,18 @@ def _readonly(a: np.ndarray) -> np.ndarray:
     return a
 
 
-# --- one job per session ------------------------------------------------------------------------
+# --- the app's registry, and a name for the page ---------------------------------------------------
 
 
-class JobRegistry:
-    """At most one job per session id; no two active jobs write the same checkpoint."""
-
-    def __init__(self):
-        self._jobs: dict[str, TrainingJob] = {}
-        self._lock = threading.Lock()
-
-    def get(self, session_id: str) -> TrainingJob | None:
-        with self._lock:
-            return self._jobs.get(session_id)
-
-    def start(self, session_id: str, job: TrainingJob) -> TrainingJob:
-        """Register and start `job` for this session, or raise JobError saying why not."""
-        with self._lock:
-            mine = self._jobs.get(session_id)
-            if mine is not None and mine.active:
-                raise JobError(f"this session is already training {mine.name!r}; stop it first")
-            for other in self._jobs.values():
-                if other.active and other.path.resolve() == job.path.resolve():
-                    raise JobError(f"checkpoint {job.name!r} is being written by another training run; "
-                                   "choose another name")
-            if _exists(job.path) and not job.overwrite:
-                raise JobError(f"checkpoint {job.name!r} already exists; choose another name or tick "
-                               "'overwrite'")
-            self._jobs[session_id] = job
-            return job.start()
-
-    def stop(self, session_id: str) -> None:
-        job = self.get(session_id)
-        if job is not None:
-            job.stop()
-
-    def names_in_use(self) -> set[str]:
-        """Checkpoint names that active jobs are writing."""
-        with self._lock:
-            return {job.name for job in self._jobs.values() if job.active}
+_REGISTRY: Registry[TrainingJob] = Registry()
 
 
-def _exists(path: Path) -> bool:
-    return path.name in ckpt.list_checkpoints(path.parent) or path.exists()
-
-
-_REGISTRY = JobRegistry()
-
-
-def default_registry() -> JobRegistry:
+def default_registry() -> Registry[TrainingJob]:
     """The process-wide registry the app uses (modules stay imported across sessions)."""
     return _REGISTRY
 
 
-# --- small helpers for the page -------------------------------------------------------------------
-
-
-def free_name(base: str, root: Path | None = None, registry: JobRegistry | None = None) -> str:
+def free_name(base: str, root: Path | None = None, registry: Registry | None = None) -> str:
     """`base`, or `base-2`, `base-3`, ... : the first name neither on disk nor being written."""
     root = Path(root) if root is not None else ckpt.default_root()
     taken = set(ckpt.list_checkpoints(root)) | (registry or _REGISTRY).names_in_use()
@@ -325,34 +292,7 @@ def free_name(base: str, root: Path | None = None, registry: JobRegistry | None 
     return name
 
 
-def save_upload(data: bytes, suffix: str = ".npz") -> Path:
-    """Keep an uploaded file under the temp folder, named by its content hash, written atomically.
-
-    Same bytes, same path: re-uploads cost nothing and the checkpoint's data spec stays valid for
-    as long as the temp folder is kept.
-    """
-    folder = Path(tempfile.gettempdir()) / "latent-lab-uploads"
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{hashlib.sha256(data).hexdigest()[:24]}{suffix}"
-    if not path.exists():
-        write_atomic(path, data, mode=0o600)  # private, as the user's upload is
-    return path
-
-
-def describe_data(spec: str, name: str | None = None) -> str:
-    """One line about a dataset, e.g. '1438 train / 359 test images, 1x8x8, 10 classes'; DataError if bad
-    (its message says `name`, e.g. the uploaded file's name, instead of the saved file's path)."""
-    try:
-        ds = load_dataset(spec)
-    except DataError as exc:
-        path = spec.partition(":")[2]
-        raise DataError(str(exc).replace(path, name) if name and path else str(exc)) from None
-    c, h, w = ds.image_shape
-    classes = f", {len(np.unique(ds.y_train))} classes" if ds.y_train is not None else ", no labels"
-    return f"{len(ds.x_train)} train / {len(ds.x_test)} test images, {c}x{h}x{w}{classes}"
-
-
 __all__ = [
     "STATUSES", "ACTIVE", "MAP_POINTS", "BAD_SETTINGS", "JobError", "JobSnapshot", "TrainingJob",
-    "JobRegistry", "default_registry", "free_name", "save_upload", "describe_data",
+    "default_registry", "free_name",
 ]

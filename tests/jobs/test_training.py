@@ -9,10 +9,11 @@ import numpy as np
 import pytest
 
 from vae_core import checkpoint as ckpt
-from vae_core import jobs, worker_process
 from vae_core.config import TrainConfig, default_model_config
 from vae_core.data import DataError, load_dataset
-from vae_core.jobs import JobError, JobRegistry, TrainingJob
+from vae_core.jobs import process, training
+from vae_core.jobs.registry import JobError, Registry
+from vae_core.jobs.training import TrainingJob
 from vae_core.train import Trainer
 
 TINY = {"arch": "mlp", "hidden": (32,)}
@@ -24,12 +25,12 @@ def _job(name, epochs=2, data="digits", latent_dim=2, **train) -> TrainingJob:
     return TrainingJob(name, cfg, latent_dim=latent_dim, model_overrides=TINY, overwrite=overwrite)
 
 
-def _finish(job, timeout=60) -> jobs.JobSnapshot:  # a job starts an interpreter and imports torch
+def _finish(job, timeout=60) -> training.JobSnapshot:  # a job starts an interpreter and imports torch
     assert job.join(timeout), f"job still {job.snapshot().status} after {timeout}s"
     return job.snapshot()
 
 
-def _wait(job, until, timeout=60) -> jobs.JobSnapshot:
+def _wait(job, until, timeout=60) -> training.JobSnapshot:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         snap = job.snapshot()
@@ -40,7 +41,7 @@ def _wait(job, until, timeout=60) -> jobs.JobSnapshot:
 
 
 def test_job_trains_saves_and_reports(ckpt_root):
-    snap = _finish(JobRegistry().start("s1", _job("run")))
+    snap = _finish(Registry().start("s1", _job("run")))
     assert snap.status == "finished" and snap.message == "trained 2 epochs", snap.message
     assert [row["epoch"] for row in snap.history] == [1, 2] and snap.epoch == 2 and snap.progress == 1.0
     assert snap.history[-1]["test_neg_elbo"] < snap.history[0]["test_neg_elbo"]
@@ -54,7 +55,7 @@ def test_job_trains_saves_and_reports(ckpt_root):
 
 
 def test_snapshot_is_an_immutable_copy(ckpt_root):
-    job = JobRegistry().start("s1", _job("copy"))
+    job = Registry().start("s1", _job("copy"))
     snap = _finish(job)
     snap.history[0]["test_neg_elbo"] = -1.0
     with pytest.raises(ValueError):
@@ -76,7 +77,7 @@ def test_the_callback_does_not_change_training(ckpt_root):
 
 
 def test_stop_mid_epoch(ckpt_root):
-    job = JobRegistry().start("s1", _job("stopped", epochs=50, batch_size=4))
+    job = Registry().start("s1", _job("stopped", epochs=50, batch_size=4))
     running = _wait(job, lambda s: s.status == "running" and s.batch >= 3)
     job.stop()
     snap = _finish(job)
@@ -98,18 +99,18 @@ def test_bad_data_fails_with_the_data_error(ckpt_root, tmp_path):
     for spec in (f"npz:{tmp_path / 'missing.npz'}", f"npz:{bad}", f"idx:{tmp_path}"):
         with pytest.raises(DataError) as expected:
             load_dataset(spec)
-        snap = _finish(JobRegistry().start("s1", _job("bad", data=spec)))
+        snap = _finish(Registry().start("s1", _job("bad", data=spec)))
         assert snap.status == "failed" and snap.message == str(expected.value)
         assert snap.history == () and not (ckpt_root / "bad").exists()
 
 
 def _worker_that(monkeypatch, code: str) -> None:
-    """Run the job's child as `python -c code` instead of `python -m vae_core.job_worker`."""
-    monkeypatch.setattr(worker_process, "WORKER", ("-c", code))
+    """Run the job's child as `python -c code` instead of `python -m vae_core.jobs.worker`."""
+    monkeypatch.setattr(process, "WORKER", ("-c", code))
 
 
 def test_unexpected_errors_become_a_short_message(ckpt_root, monkeypatch):
-    _worker_that(monkeypatch, "import vae_core.job_worker as w\n"
+    _worker_that(monkeypatch, "import vae_core.jobs.worker as w\n"
                               "def boom(spec): raise RuntimeError('out of memory\\n' + 'x' * 5000)\n"
                               "w.load_dataset = boom\nw.main()")
     snap = _finish(_job("boom").start())
@@ -169,7 +170,7 @@ def test_latent_map_uses_pca_above_two_dims(ckpt_root):
 
 
 def test_two_sessions_train_at_once_independently(ckpt_root):
-    registry = JobRegistry()
+    registry = Registry()
     a = registry.start("alice", _job("alice-vae", epochs=3, seed=1))
     b = registry.start("bob", _job("bob-vae", epochs=2, seed=2, batch_size=32))
     assert registry.get("alice") is a and registry.get("bob") is b
@@ -182,7 +183,7 @@ def test_two_sessions_train_at_once_independently(ckpt_root):
 
 
 def test_registry_refusals(ckpt_root):
-    registry = JobRegistry()
+    registry = Registry()
     long = registry.start("s1", _job("busy", epochs=200, batch_size=8))
     try:
         with pytest.raises(JobError, match="already training 'busy'"):
@@ -202,26 +203,19 @@ def test_registry_refusals(ckpt_root):
         _job("../escape")
 
 
-def test_helpers_for_the_page(ckpt_root):
+def test_free_name_skips_names_on_disk_and_in_use(ckpt_root):
     (ckpt_root / "vae").mkdir()
     (ckpt_root / "vae" / "config.json").write_text("{}")
     (ckpt_root / "vae-2").mkdir()
-    assert jobs.free_name("vae", ckpt_root, JobRegistry()) == "vae-3"
-    assert jobs.free_name("fresh", ckpt_root) == "fresh"
-    path = jobs.save_upload(b"not an npz")
-    assert path == jobs.save_upload(b"not an npz") and path.read_bytes() == b"not an npz"
-    with pytest.raises(DataError, match="not a readable .npz"):
-        jobs.describe_data(f"npz:{path}")
-    with pytest.raises(DataError, match=r"^mine\.npz: not a readable .npz"):
-        jobs.describe_data(f"npz:{path}", name="mine.npz")
-    assert jobs.describe_data("digits") == "1438 train / 359 test images, 1x8x8, 10 classes"
+    assert training.free_name("vae", ckpt_root, Registry()) == "vae-3"
+    assert training.free_name("fresh", ckpt_root) == "fresh"
 
 
 def test_a_prestarted_worker_is_taken_by_the_next_job(ckpt_root):
-    worker_process.prestart()
-    spare = worker_process._spare[1]
+    process.prestart()
+    spare = process._spare[1]
     job = _job("from-spare", epochs=1).start()
-    assert job._proc is spare and worker_process._spare is None
+    assert job._proc is spare and process._spare is None
     assert _finish(job).status == "finished"
 
 

@@ -1,4 +1,4 @@
-"""The training child's protocol: `python -m vae_core.job_worker`, one JSON request in, JSON-lines events out."""
+"""The training child's protocol: `python -m vae_core.jobs.worker`, one JSON request in, JSON-lines events out."""
 
 import json
 import subprocess
@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 
 from vae_core import checkpoint as ckpt
-from vae_core import job_worker
 from vae_core.data import DataError, load_dataset
+from vae_core.jobs import worker
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def _request(root, name="w", data="digits", epochs=1, batch_size=64, **extra) -> dict:
@@ -23,7 +23,7 @@ def _request(root, name="w", data="digits", epochs=1, batch_size=64, **extra) ->
 
 
 def _worker(request: dict) -> subprocess.Popen:
-    proc = subprocess.Popen([sys.executable, "-m", "vae_core.job_worker"], cwd=REPO, stdin=subprocess.PIPE,
+    proc = subprocess.Popen([sys.executable, "-m", "vae_core.jobs.worker"], cwd=REPO, stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     proc.stdin.write(json.dumps(request) + "\n")
     proc.stdin.flush()
@@ -46,9 +46,9 @@ def _events(proc, until=None) -> list[dict]:
 
 
 def _run_here(request: dict) -> list[dict]:
-    """job_worker.run in this process, for what needs no training."""
+    """worker.run in this process, for what needs no training."""
     events: list[dict] = []
-    job_worker.run(request, events.append, threading.Event())
+    worker.run(request, events.append, threading.Event())
     return events
 
 
@@ -114,7 +114,7 @@ def test_unexpected_errors_are_short_and_logged(tmp_path, monkeypatch, capsys):
     def boom(spec):
         raise RuntimeError("out of memory\n" + "x" * 5000)
 
-    monkeypatch.setattr(job_worker, "load_dataset", boom)
+    monkeypatch.setattr(worker, "load_dataset", boom)
     events = _run_here(_request(tmp_path))
     assert events == [{"event": "done", "status": "failed", "checkpoint": False,
                        "message": "training failed unexpectedly (RuntimeError: out of memory)"}]
@@ -124,8 +124,8 @@ def test_unexpected_errors_are_short_and_logged(tmp_path, monkeypatch, capsys):
 def test_pca_map_keeps_its_signs():
     rng = np.random.default_rng(0)
     mu = rng.normal(size=(50, 4)) * [3.0, 2.0, 1.0, 0.5]
-    first, axes = job_worker._project_2d(mu, None)
-    again, _ = job_worker._project_2d(mu, -first)
+    first, axes = worker._project_2d(mu, None)
+    again, _ = worker._project_2d(mu, -first)
     assert axes == ("PC1", "PC2") and np.allclose(again, -first, atol=1e-5)
-    same, axes = job_worker._project_2d(mu[:, :2].astype(np.float32), None)
+    same, axes = worker._project_2d(mu[:, :2].astype(np.float32), None)
     assert axes == ("z1", "z2") and np.array_equal(same, mu[:, :2].astype(np.float32))

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from vae_core.drawing import EMPTY, DrawingError, decode_data_url, ink_fraction, light_on_dark, prepare
+from vae_core.analysis.drawing import EMPTY, DrawingError, decode_data_url, ink_fraction, light_on_dark, prepare
 
 
 def stroke(side: int = 140, box=(50, 20, 70, 100)) -> np.ndarray:

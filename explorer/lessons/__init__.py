@@ -1,4 +1,5 @@
-"""Lessons: a teacher's sequence of steps, each a short text plus a page in a preset state.
+"""Lessons: a teacher's sequence of steps, each a short text plus a page in a preset state. The lesson files
+are the JSON files beside this one; explorer/lesson_bar.py shows them.
 
 A lesson is a small JSON file that a teacher can copy and edit, for example::
 

@@ -1,44 +1,39 @@
-"""Beta sweeps: one small VAE per beta on one dataset, trained one after another in the background; their
-checkpoints' names, discovery, and each one's rate (KL) and distortion (reconstruction) in nats per image
-(beta-VAE: Higgins et al. 2017; the rate-distortion view: Alemi et al. 2018, "Fixing a Broken ELBO").
+"""Beta sweeps: one small VAE per beta on one dataset, trained one after another in the background
+(beta-VAE: Higgins et al. 2017). Reading a finished sweep (its members' rate and distortion, what each one
+looks like) is analysis.sweep_results.
 
 A sweep's members are ordinary checkpoints named `beta-<data>-<beta>` (e.g. `beta-digits-0.25`), so every page
 and the CLI can open them; running the same beta again on the same data replaces that member.
 
     sweep = default_sweeps().start(session_id, SweepJob(preset("digits"), root))
-    snap = sweep.snapshot()        # poll; snap.status in jobs.STATUSES, snap.progress 0..1
+    snap = sweep.snapshot()        # poll; snap.status in training.STATUSES, snap.progress 0..1
     sweep.stop()                   # stops the member training now; the finished ones stay
-    points = find_sweep("digits", root)
+    points = sweep_results.find_sweep("digits", root)
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import threading
 import time
 import traceback
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-import numpy as np
-
-from . import checkpoint as ckpt
-from . import jobs, worker_process
-from .config import ConfigError, ModelConfig, TrainConfig
-from .data import parse_spec
-from .latent import decode_batch, encode_dataset
-from .losses import kl_per_dim
-from .metrics import active_unit_mask
+from .. import checkpoint as ckpt
+from ..analysis.sweep_results import sweep_name
+from ..config import ConfigError, ModelConfig, TrainConfig
+from ..data import parse_spec
+from . import process, training
+from .registry import JobError, Registry
 
 log = logging.getLogger(__name__)
 
-PREFIX = "beta"
 BETA_CHOICES = (0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0)  # what the page offers
 MAX_BETAS = 8
 # One intra-op thread while a sweep trains. These models are tiny (a 64-256-8 MLP), so two threads only add
 # synchronisation, and on a shared, loaded 2-core machine they stall each other: 10 epochs on digits took 0.8 s
-# with one thread and 12-17 s with two (load average ~7). Each member trains in its own process (jobs).
+# with one thread and 12-17 s with two (load average ~7). Each member trains in its own process (jobs.training).
 SWEEP_THREADS = 1
 
 
@@ -89,105 +84,6 @@ def preset(data: str) -> SweepSettings:
     return SweepSettings(data=data)
 
 
-# --- names and discovery ---------------------------------------------------------------------------
-
-
-def data_slug(data: str) -> str:
-    """The dataset part of a member's name: the kind for `digits` / `shapes`, else kind plus a hash of the spec."""
-    kind, arg = parse_spec(data)
-    return kind if arg is None else f"{kind}-{hashlib.sha1(data.encode()).hexdigest()[:8]}"
-
-
-def sweep_name(data: str, beta: float) -> str:
-    """`beta-<data>-<beta>`, e.g. beta-digits-0.25; validated as a checkpoint name."""
-    return ckpt.validate_name(f"{PREFIX}-{data_slug(data)}-{float(beta):g}")
-
-
-@dataclass(frozen=True)
-class SweepPoint:
-    """One member's test-set numbers from its last evaluated epoch, in nats per image."""
-
-    name: str
-    beta: float
-    rate: float  # KL(q(z|x) || p(z))
-    distortion: float  # -log p(x|z), the reconstruction term
-    active_units: int
-    latent_dim: int
-    epochs_done: int
-    epochs: int  # planned
-    weights_sha256: str = field(default="", repr=False)
-
-    @property
-    def neg_elbo(self) -> float:
-        return self.rate + self.distortion
-
-    @property
-    def complete(self) -> bool:
-        return self.epochs_done >= self.epochs
-
-
-def rate_distortion(info: ckpt.CheckpointInfo) -> tuple[float, float] | None:
-    """(rate, distortion) = (test KL, test recon) of a checkpoint's last evaluated epoch, or None."""
-    last = next((h for h in reversed(info.history) if "test_kl" in h and "test_recon" in h), None)
-    return None if last is None else (float(last["test_kl"]), float(last["test_recon"]))
-
-
-def sweep_point(info: ckpt.CheckpointInfo) -> SweepPoint | None:
-    """A checkpoint as a point of the trade-off, or None without test numbers."""
-    rd = rate_distortion(info)
-    if rd is None:
-        return None
-    last = info.history[-1]
-    return SweepPoint(name=info.name, beta=float(info.train_config.beta), rate=rd[0], distortion=rd[1],
-                      active_units=int(last.get("active_units", 0)), latent_dim=info.model_config.latent_dim,
-                      epochs_done=info.epochs_done, epochs=info.train_config.epochs,
-                      weights_sha256=info.weights_sha256)
-
-
-def find_sweep(data: str, root: Path | None = None, exclude=()) -> list[SweepPoint]:
-    """The sweep members trained on `data` under root, sorted by beta; names in `exclude` (being written) and
-    unreadable checkpoints are skipped."""
-    prefix = f"{PREFIX}-{data_slug(data)}-"
-    points = []
-    for name in ckpt.list_checkpoints(root):
-        if not name.startswith(prefix) or name in exclude:
-            continue
-        try:
-            info = ckpt.read_info(name, root)
-        except ckpt.CheckpointError:
-            continue
-        if info.train_config.data == data and (p := sweep_point(info)) is not None:
-            points.append(p)
-    return sorted(points, key=lambda p: (p.beta, p.name))
-
-
-# --- what a member looks like ----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class MemberView:
-    """One model on a test set: recon and samples (n, C, H, W) in [0, 1]; mu (N, D); kl (D,) nats; active (D,)."""
-
-    recon: np.ndarray
-    samples: np.ndarray
-    mu: np.ndarray
-    kl: np.ndarray
-    active: np.ndarray
-
-
-def example_indices(n_total: int, n: int = 8) -> np.ndarray:
-    """n evenly spaced test indices: the same images for every member."""
-    return np.unique(np.linspace(0, n_total - 1, min(n, n_total)).astype(int))
-
-
-def member_view(model, x: np.ndarray, n: int = 8, seed: int = 0) -> MemberView:
-    """Encode x (N, C, H, W); reconstruct the example images from mu; decode n prior draws from `seed`."""
-    enc = encode_dataset(model, x)
-    z = np.random.default_rng(seed).standard_normal((n, model.config.latent_dim)).astype(np.float32)
-    return MemberView(recon=decode_batch(model, enc.mu[example_indices(len(x), n)]), samples=decode_batch(model, z),
-                      mu=enc.mu, kl=kl_per_dim(enc.mu, enc.logvar).mean(0), active=active_unit_mask(enc.mu))
-
-
 # --- running a sweep ---------------------------------------------------------------------------------
 
 
@@ -202,12 +98,12 @@ class SweepSnapshot:
     message: str = ""
     index: int = 0  # which member is (or was last) training
     done: tuple[str, ...] = ()  # members that trained all their epochs
-    current: jobs.JobSnapshot | None = None
+    current: training.JobSnapshot | None = None
     seconds: float = 0.0
 
     @property
     def active(self) -> bool:
-        return self.status in jobs.ACTIVE
+        return self.status in training.ACTIVE
 
     @property
     def beta(self) -> float:
@@ -223,24 +119,24 @@ class SweepSnapshot:
 
 
 class SweepJob:
-    """Trains one jobs.TrainingJob per beta, in turn, in a daemon thread; each writes its checkpoint under root."""
+    """Trains one training.TrainingJob per beta, in turn, in a daemon thread; each writes its checkpoint under root."""
 
     def __init__(self, settings: SweepSettings, root: Path | None = None, session_id: str = "",
-                 registry: jobs.JobRegistry | None = None):
+                 registry: Registry[training.TrainingJob] | None = None):
         self.settings = settings
         self.names = settings.names
         self.root = Path(root) if root is not None else ckpt.default_root()
-        self.registry = registry or jobs.default_registry()
+        self.registry = registry or training.default_registry()
         self.key = f"beta-lab:{session_id}"  # the members' slot in the training registry, apart from the Train page's
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._job: jobs.TrainingJob | None = None
+        self._job: training.TrainingJob | None = None
         self._t0 = 0.0
         self._state = SweepSnapshot(settings.data, settings.betas, self.names, "queued", "waiting to start")
 
     def start(self) -> SweepJob:
-        """Start the thread (once); returns self. Use SweepRegistry.start from the app."""
+        """Start the thread (once); returns self. Use default_sweeps().start from the app."""
         with self._lock:
             if self._thread is None:
                 self._t0 = time.perf_counter()
@@ -262,7 +158,20 @@ class SweepJob:
 
     @property
     def active(self) -> bool:
-        return self._state.status in jobs.ACTIVE
+        return self._state.status in training.ACTIVE
+
+    doing = "running a sweep"
+
+    def refuse(self, active: list[SweepJob]) -> None:
+        """JobError if an active sweep or training run writes one of the members (for Registry.start)."""
+        for other in active:
+            shared = set(other.names) & set(self.names)
+            if shared and other.root.resolve() == self.root.resolve():
+                raise JobError(f"another session is training {', '.join(sorted(shared))}; wait for it "
+                               "or pick other β values")
+        busy = sorted(self.registry.names_in_use() & set(self.names))
+        if busy:
+            raise JobError(f"checkpoint {busy[0]!r} is being written by another training run")
 
     def snapshot(self) -> SweepSnapshot:
         with self._lock:
@@ -278,7 +187,7 @@ class SweepJob:
         s, done, problems = self.settings, [], []
         try:
             for i, (beta, name) in enumerate(zip(s.betas, self.names, strict=True)):
-                job = jobs.TrainingJob(name, s.train_config(beta), s.latent_dim, s.model_overrides,
+                job = training.TrainingJob(name, s.train_config(beta), s.latent_dim, s.model_overrides,
                                        overwrite=True, root=self.root, threads=SWEEP_THREADS)
                 with self._lock:
                     if self._stop.is_set():
@@ -287,7 +196,7 @@ class SweepJob:
                     self._state = replace(self._state, status="running", index=i, message=f"training β = {beta:g}")
                 self.registry.start(self.key, job)
                 if i + 1 < len(s.betas):
-                    worker_process.prestart()  # the next member's process imports while this one trains
+                    process.prestart()  # the next member's process imports while this one trains
                 job.join()
                 snap = job.snapshot()
                 if snap.status == "finished":
@@ -295,7 +204,7 @@ class SweepJob:
                 elif snap.status == "diverged":
                     problems.append(f"β = {beta:g}: {snap.message}")
                 elif snap.status == "failed":
-                    raise jobs.JobError(f"β = {beta:g}: {snap.message}")
+                    raise JobError(f"β = {beta:g}: {snap.message}")
                 self._set(done=tuple(done))
             seconds = time.perf_counter() - self._t0
             if self._stop.is_set():
@@ -303,7 +212,7 @@ class SweepJob:
             else:
                 status, message = "finished", f"trained {len(done)} β values in {seconds:.0f} s"
             self._set(status=status, message="; ".join([message, *problems]), seconds=seconds, done=tuple(done))
-        except jobs.BAD_SETTINGS as exc:
+        except training.BAD_SETTINGS as exc:
             self._set(status="failed", message=str(exc), seconds=time.perf_counter() - self._t0)
         except BaseException as exc:  # the thread has no one else to tell
             log.error("sweep on %s failed:\n%s", s.data, traceback.format_exc())
@@ -311,48 +220,13 @@ class SweepJob:
                       seconds=time.perf_counter() - self._t0)
 
 
-class SweepRegistry:
-    """At most one sweep per session id; two active sweeps never write the same member."""
-
-    def __init__(self):
-        self._sweeps: dict[str, SweepJob] = {}
-        self._lock = threading.Lock()
-
-    def get(self, session_id: str) -> SweepJob | None:
-        with self._lock:
-            return self._sweeps.get(session_id)
-
-    def start(self, session_id: str, sweep: SweepJob) -> SweepJob:
-        """Register and start `sweep` for this session, or raise jobs.JobError saying why not."""
-        with self._lock:
-            mine = self._sweeps.get(session_id)
-            if mine is not None and mine.active:
-                raise jobs.JobError("this session is already running a sweep; stop it first")
-            for other in self._sweeps.values():
-                shared = set(other.names) & set(sweep.names) if other.active else set()
-                if shared and other.root.resolve() == sweep.root.resolve():
-                    raise jobs.JobError(f"another session is training {', '.join(sorted(shared))}; wait for it "
-                                        "or pick other β values")
-            busy = sorted(sweep.registry.names_in_use() & set(sweep.names))
-            if busy:
-                raise jobs.JobError(f"checkpoint {busy[0]!r} is being written by another training run")
-            self._sweeps[session_id] = sweep
-            return sweep.start()
-
-    def stop(self, session_id: str) -> None:
-        sweep = self.get(session_id)
-        if sweep is not None:
-            sweep.stop()
+_SWEEPS: Registry[SweepJob] = Registry()
 
 
-_SWEEPS = SweepRegistry()
-
-
-def default_sweeps() -> SweepRegistry:
+def default_sweeps() -> Registry[SweepJob]:
     """The process-wide registry the app uses."""
     return _SWEEPS
 
 
-__all__ = ["PREFIX", "BETA_CHOICES", "MAX_BETAS", "SweepSettings", "preset", "data_slug", "sweep_name",
-           "SweepPoint", "rate_distortion", "sweep_point", "find_sweep", "MemberView", "example_indices",
-           "member_view", "SweepSnapshot", "SweepJob", "SweepRegistry", "default_sweeps"]
+__all__ = ["BETA_CHOICES", "MAX_BETAS", "SWEEP_THREADS", "SweepSettings", "preset", "SweepSnapshot", "SweepJob",
+           "default_sweeps"]

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from vae_core import compression as cp
+from vae_core.analysis import compression as cp
 from vae_core.checkpoint import CheckpointInfo
 from vae_core.config import ModelConfig, TrainConfig
 

@@ -13,7 +13,7 @@ import binascii
 
 import numpy as np
 
-from .uploads import UploadError, load_uploaded_image
+from ..uploads import UploadError, load_uploaded_image
 
 CANVAS = 140  # side of the grey working image: the drawing canvas's pixels, and uploads scaled to fit it
 INK = 0.2  # a pixel is ink above this fraction of the range between background and the brightest pixel

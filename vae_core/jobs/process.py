@@ -1,4 +1,4 @@
-"""Starting training worker processes (`python -m vae_core.job_worker`) for TrainingJob, with one spare.
+"""Starting training worker processes (`python -m vae_core.jobs.worker`) for TrainingJob, with one spare.
 
 A worker spends seconds importing torch and vae_core before it reads its request. `prestart()` starts one
 ahead of need (a beta sweep does, while a member trains) and `take()` hands it to the next job, or starts
@@ -13,8 +13,8 @@ import sys
 import threading
 from pathlib import Path
 
-WORKER = ("-m", "vae_core.job_worker")  # the child's command line after the interpreter
-_PACKAGE_ROOT = str(Path(__file__).resolve().parents[1])  # on the child's PYTHONPATH, so vae_core imports
+WORKER = ("-m", "vae_core.jobs.worker")  # the child's command line after the interpreter
+_PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])  # on the child's PYTHONPATH, so vae_core imports
 
 _spare: tuple[tuple, subprocess.Popen] | None = None  # (command and environment, a started worker)
 _spare_lock = threading.Lock()

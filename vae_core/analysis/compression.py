@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .images import to_uint8
-from .losses import reconstruction_nll
+from ..images import to_uint8
+from ..losses import reconstruction_nll
 
 LN2 = math.log(2)
 

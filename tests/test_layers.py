@@ -1,0 +1,85 @@
+"""The layers of docs/ARCHITECTURE.md ("Layers and their imports"), read from every import statement (those
+inside functions too): core imports only core, analysis only core, jobs core, jobs and one analysis module;
+nothing in vae_core imports the app or its UI packages; lessons need only the standard library."""
+
+import ast
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+UI = ("streamlit", "plotly", "explorer")
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(REPO).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def is_module(name: str) -> bool:
+    path = REPO.joinpath(*name.split("."))
+    return path.with_suffix(".py").is_file() or (path / "__init__.py").is_file()
+
+
+def imports(path: Path) -> set[str]:
+    """Absolute names of the modules `path` imports; `from pkg import name` counts as pkg.name if that is a module."""
+    package = module_name(path) if path.name == "__init__.py" else module_name(path).rpartition(".")[0]
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join([*anchor, *([node.module] if node.module else [])])
+            for alias in node.names:
+                found.add(f"{base}.{alias.name}" if is_module(f"{base}.{alias.name}") else base)
+    return found
+
+
+def ours(path: Path) -> set[str]:
+    return {name for name in imports(path) if name.split(".")[0] == "vae_core"}
+
+
+def files(folder: str) -> list[Path]:
+    return sorted((REPO / folder).glob("*.py"))
+
+
+CORE = {module_name(p) for p in files("vae_core")} - {"vae_core"}
+
+
+@pytest.mark.parametrize("path", sorted((REPO / "vae_core").rglob("*.py")), ids=lambda p: module_name(p))
+def test_nothing_in_vae_core_imports_the_app_or_its_ui(path):
+    assert [n for n in imports(path) if n.split(".")[0] in UI] == []
+
+
+@pytest.mark.parametrize("path", files("vae_core"), ids=lambda p: module_name(p))
+def test_core_imports_only_core(path):
+    allowed = CORE | {"vae_core"} | ({"vae_core.jobs.sweep"} if path.name == "cli.py" else set())  # cmd_sweep
+    assert ours(path) - allowed == set()
+
+
+@pytest.mark.parametrize("path", files("vae_core/analysis"), ids=lambda p: module_name(p))
+def test_analysis_imports_only_core(path):
+    assert ours(path) - CORE - {"vae_core"} == set()
+
+
+@pytest.mark.parametrize("path", files("vae_core/jobs"), ids=lambda p: module_name(p))
+def test_jobs_import_core_each_other_and_the_sweep_results(path):
+    jobs = {module_name(p) for p in files("vae_core/jobs")}
+    assert ours(path) - CORE - jobs - {"vae_core", "vae_core.analysis.sweep_results"} == set()
+
+
+def test_lessons_need_only_the_standard_library():
+    found = imports(REPO / "explorer" / "lessons" / "__init__.py")
+    assert {n.split(".")[0] for n in found} - set(sys.stdlib_module_names) - {"__future__"} == set()
+
+
+def test_the_reader_resolves_relative_imports():
+    """The checks above would pass on a reader that sees nothing: it must see what jobs/sweep.py imports."""
+    found = ours(REPO / "vae_core" / "jobs" / "sweep.py")
+    assert {"vae_core.checkpoint", "vae_core.analysis.sweep_results", "vae_core.jobs.process",
+            "vae_core.jobs.training", "vae_core.jobs.registry", "vae_core.config"} <= found
+    assert "vae_core.jobs.sweep" in ours(REPO / "vae_core" / "cli.py")
