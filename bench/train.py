@@ -18,36 +18,18 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn.functional as F
-from torch import nn
 
 from bench import header, interleave, median, synthetic_images, table
+
+# pytorch/examples/vae/main.py's model and loss (784-400-z-400-784, BCE + KL summed), written once in the bare
+# script that bench imports times a whole process against.
+from bench.bare_train import VAE as ExamplesVAE
+from bench.bare_train import loss_function as examples_loss
 from vae_core.config import ModelConfig, TrainConfig, default_model_config
 from vae_core.data import Dataset
 from vae_core.train import Trainer, TrainingCallback, resolve_device
 
 LATENT = 20  # pytorch/examples' z
-
-
-class ExamplesVAE(nn.Module):
-    """pytorch/examples/vae/main.py's model, as a notebook user writes it: 784-400-z-400-784."""
-
-    def __init__(self, z: int = LATENT):
-        super().__init__()
-        self.fc1, self.fc21, self.fc22 = nn.Linear(784, 400), nn.Linear(400, z), nn.Linear(400, z)
-        self.fc3, self.fc4 = nn.Linear(z, 400), nn.Linear(400, 784)
-
-    def forward(self, x):
-        h = F.relu(self.fc1(x.view(-1, 784)))
-        mu, logvar = self.fc21(h), self.fc22(h)
-        z = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)
-        return torch.sigmoid(self.fc4(F.relu(self.fc3(z)))), mu, logvar
-
-
-def examples_loss(recon, x, mu, logvar):
-    """pytorch/examples' loss_function: BCE summed over pixels and batch + analytic KL."""
-    bce = F.binary_cross_entropy(recon, x.view(-1, 784), reduction="sum")
-    return bce - 0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp())
 
 
 def sync(device: torch.device) -> None:
