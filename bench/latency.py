@@ -1,5 +1,6 @@
 """Latency of a committed change in the real app (explorer/app.py), measured in Chromium: from the event
-(pointer up on a slider, a click on the map) to the finished rerun that shows the updated element.
+(pointer up on a slider, a click on the map) to the finished rerun that shows the updated element, and for a
+map click also to the frame in which the browser drew the clicked point itself (selection_view.js).
 
 The page records, with performance.now(): the last pointerup, each change of stApp's
 data-test-script-state (running / notRunning), and the first animation frame after the run finished.
@@ -32,6 +33,7 @@ from bench import (
 
 DECODER = '.st-key-explore_decoder [data-testid="latent-decoder"]'
 MAP = ".st-key-explore_map .js-plotly-plot"
+SELECTION = '[data-testid="selection-view"]'  # explorer/components/selection_view.py: drawn by the browser
 RECORDER_JS = """() => {
   const log = window.__lat = {states: [], ups: []};
   const app = document.querySelector('[data-testid="stApp"]');
@@ -114,9 +116,11 @@ async def map_click(page, k: int) -> dict:
     point = await hover_point(page, k)
     await page.mouse.click(point["x"], point["y"])
     row = await measure(page)
-    if row is not None:
-        selected = f"Test image #{point['index']} · label"  # this point, not another
-        await page.locator(".st-key-selected").get_by_text(selected).wait_for()
+    if row is not None:  # the selection view shows this point, not another: when was it drawn?
+        view = page.locator(f'{SELECTION}[data-index="{point["index"]}"]')
+        await view.wait_for()
+        up = (await page.evaluate("window.__lat.ups"))[-1]
+        row["drawn_ms"] = float(await view.get_attribute("data-drawn-at")) - up
     return row
 
 
@@ -190,12 +194,22 @@ def main(argv: list[str] | None = None) -> int:
                 for kind, all_runs in res.items():
                     runs = [r for r in all_runs if r is not None]
                     done = [r["done_ms"] for r in runs]
-                    rows.append([name, kind, median(done), p95(done), median(r["painted_ms"] for r in runs),
-                                 median(r["start_ms"] for r in runs), len(runs), len(all_runs) - len(runs)])
-    print(table(["checkpoint", "event", "median ms (run finished)", "p95 ms", "median ms (next frame painted)",
-                 "median ms to rerun start", "n", "no rerun within 20 s"], rows))
-    worst = max((r[2] for r in rows), default=float("nan"))
-    print(f"\ntarget: median <= 150 ms: {'met' if worst <= 150 else 'MISSED'} (worst median {worst:.0f} ms)")
+                    drawn = [r["drawn_ms"] for r in runs if "drawn_ms" in r]
+                    rows.append([name, kind, median(drawn) if drawn else "-", median(done), p95(done),
+                                 median(r["painted_ms"] for r in runs), median(r["start_ms"] for r in runs),
+                                 len(runs), len(all_runs) - len(runs)])
+    print(table(["checkpoint", "event", "median ms drawn in the browser", "median ms (run finished)", "p95 ms",
+                 "median ms (next frame painted)", "median ms to rerun start", "n", "no rerun within 20 s"], rows))
+    worst = max((r[3] for r in rows), default=float("nan"))
+    print(f"\nrerun target: median <= 150 ms: {'met' if worst <= 150 else 'MISSED'} (worst median {worst:.0f} ms)")
+    for name in dict.fromkeys(r[0] for r in rows):  # issue 16: a map click drawn in the browser
+        mine = {r[1]: r for r in rows if r[0] == name}
+        click, native = mine.get("map click (Explore)"), mine.get("native st.slider release (Generate)")
+        if click and native and click[2] != "-":
+            ratio = click[2] / native[3]
+            ok = click[2] <= 50 and ratio <= 0.35
+            print(f"{name}: map click drawn in the browser {click[2]:.0f} ms = {ratio:.2f}x the native st.slider "
+                  f"rerun ({native[3]:.0f} ms); target <= 50 ms and <= 0.35x: {'met' if ok else 'MISSED'}")
     return 1 if failed else 0
 
 

@@ -20,7 +20,7 @@ REPO = Path(__file__).resolve().parents[1]
 OUT = REPO / "docs" / "images"
 # (file name, URL path, query, what to wait for beyond a finished run)
 PAGES = [
-    ("explore", "", {"ckpt": "mnist-2d", "i": "3"}, ".st-key-selected img"),
+    ("explore", "", {"ckpt": "mnist-2d", "i": "3"}, '[data-testid="selection-view"][data-index="3"]'),
     ("interpolate", "interpolate", {"ckpt": "mnist-2d", "a": "3", "b": "11", "m": "slerp", "n": "10"}, None),
     ("generate", "generate", {"ckpt": "mnist-2d"}, None),
     ("train", "train", {"ckpt": "mnist-2d"}, None),

@@ -13,6 +13,8 @@ from vae_core.images import (
     images_to_grid,
     save_png_grid,
     scale_for,
+    sprite_columns,
+    sprite_sheet,
     to_uint8,
     upscale,
 )
@@ -85,3 +87,15 @@ def test_save_png_grid(tmp_path):
     path = save_png_grid(np.ones((6, 1, 8, 8), np.float32), tmp_path / "grid.png", ncols=3)
     with Image.open(path) as img:
         assert img.format == "PNG" and img.size == (3 * 9 + 1, 2 * 9 + 1)
+
+
+@pytest.mark.parametrize("channels", [1, 3])
+def test_sprite_sheet_puts_image_i_at_row_i_div_ncols(channels):
+    images = np.random.default_rng(0).random((10, channels, 5, 4)).astype(np.float32)
+    ncols = sprite_columns(len(images))
+    assert ncols == 4 and sprite_columns(16) == 4 and sprite_columns(1) == 1  # ceil(sqrt(n))
+    sheet = np.asarray(Image.open(io.BytesIO(sprite_sheet(images))))
+    assert sheet.shape[:2] == (3 * 5, 4 * 4)
+    for i in (0, 3, 4, 9):
+        r, c = divmod(i, ncols)
+        np.testing.assert_array_equal(sheet[r * 5:(r + 1) * 5, c * 4:(c + 1) * 4], to_uint8(images[i])[0])

@@ -11,6 +11,7 @@ from vae_core.projection import (
     PCAProjection,
     UMAPProjection,
     default_method,
+    linear_inverse,
     linear_map,
     make_projection,
     nearest_indices,
@@ -74,6 +75,22 @@ def test_linear_map_reproduces_affine_projections(method, dim):
 
 def test_linear_map_is_none_for_umap(umap_fit):
     assert linear_map(umap_fit[0]) is None
+
+
+@pytest.mark.parametrize("method, dim", [("identity", 4), ("identity", 1), ("pca", 5), ("pca", 1)])
+def test_linear_inverse_reproduces_the_inverse_map(method, dim):
+    z = np.random.default_rng(4).normal(size=(40, dim)).astype(np.float32)
+    base = np.arange(dim, dtype=np.float32) + 7  # the dims not shown keep these values
+    kw = {"dims": (dim - 1, 0), "base": base} if method == "identity" and dim > 1 else {}
+    proj = make_projection(method, **kw).fit(z)
+    a, c = linear_inverse(proj)
+    assert a.shape == (dim, 2) and c.shape == (dim,)
+    p = np.random.default_rng(5).normal(size=(9, 2)).astype(np.float32)
+    np.testing.assert_allclose(p @ a.T + c, proj.inverse_transform(p), atol=1e-5)
+
+
+def test_linear_inverse_is_none_for_umap(umap_fit):
+    assert linear_inverse(umap_fit[0]) is None
 
 
 def test_make_projection_rejects_unknown_method():

@@ -1,5 +1,5 @@
 """Pixels for people: uint8 conversion, crisp nearest-neighbour upscaling, image grids (and a PNG of one),
-animated GIFs.
+sprite sheets for the browser, animated GIFs.
 
 Images come in as float32 (N, C, H, W) in [0, 1], as decode_batch returns them.
 """
@@ -69,6 +69,22 @@ def save_png_grid(images: np.ndarray, path, ncols: int, pad: int = 1) -> Path:
     path = Path(path)
     Image.fromarray(images_to_grid(images, ncols, pad)).save(path, format="PNG")
     return path
+
+
+def sprite_columns(n: int) -> int:
+    """Tiles per row of a sprite sheet of n images: ceil(sqrt(n)), so the sheet is about square."""
+    return max(1, int(np.ceil(np.sqrt(n))))
+
+
+def sprite_sheet(images: np.ndarray) -> bytes:
+    """Images (N, C, H, W) in [0, 1] as one PNG, tiles edge to edge, sprite_columns(N) to a row: image i is
+    the tile at row i // ncols, column i % ncols. A browser that has the sheet shows any of the images
+    without asking the server (explorer/components/selection_view.js)."""
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(images_to_grid(images, sprite_columns(len(images)), pad=0)).save(buf, format="PNG")
+    return buf.getvalue()
 
 
 def crisp_grid(images: np.ndarray, ncols: int, tile: int = 56, pad: int = 2) -> np.ndarray:

@@ -194,6 +194,19 @@ def linear_map(proj) -> tuple[np.ndarray, np.ndarray] | None:
     return None
 
 
+def linear_inverse(proj) -> tuple[np.ndarray, np.ndarray] | None:
+    """(A (D, 2), c (D,)) with proj.inverse_transform(p) == p @ A.T + c, for identity and PCA maps; None for
+    UMAP. The browser uses it to decode the spot a click on empty map space lands on, before Python answers."""
+    if isinstance(proj, IdentityProjection):
+        a, c = np.zeros((proj.n_features_in_, 2), np.float32), proj.base_.astype(np.float32).copy()
+        for col, dim in enumerate(proj.dims_):
+            a[dim, col], c[dim] = 1.0, 0.0
+        return a, c
+    if isinstance(proj, PCAProjection):
+        return proj.components_.T.copy(), proj.mean_.copy()
+    return None
+
+
 def default_method(latent_dim: int) -> str:
     """The map a latent of latent_dim dims opens with: its dims as they are up to 2-D, else PCA (instant and
     deterministic; UMAP takes seconds, so it is only ever picked by hand)."""

@@ -35,7 +35,10 @@ export default function ({ data, parentElement, setStateValue }) {
     return [(e.clientX - r.left) * canvas.width / r.width, (e.clientY - r.top) * canvas.height / r.height];
   };
   let last = null;
-  const events = new AbortController(), signal = events.signal;
+  // Streamlit calls this function again on every rerun but its cleanup only on unmount: the previous run's
+  // listeners go first, or every rerun would add one more of each.
+  if (inst.events) inst.events.abort();
+  const events = (inst.events = new AbortController()), signal = events.signal;
   canvas.addEventListener("pointerdown", (e) => {
     e.preventDefault();
     canvas.setPointerCapture(e.pointerId);

@@ -23,6 +23,9 @@ function plotArea(gd) {
     width: L.width, height: L.height, hoverdistance: L.hoverdistance,
     left: X._offset, top: Y._offset, w: X._length, h: Y._length,
     toPx: (x, y) => [X._offset + X.l2p(x), Y._offset + Y.l2p(y)], // map -> px in the graph div
+    // The same for many points: the map's axes are linear, so px = x * scale + shift (no call per point).
+    scaleX: X.l2p(1) - X.l2p(0), shiftX: X._offset + X.l2p(0),
+    scaleY: Y.l2p(1) - Y.l2p(0), shiftY: Y._offset + Y.l2p(0),
     toMap: (px, py) => [X.p2l(px - X._offset), Y.p2l(py - Y._offset)],
     traces: gd._fullData,
   };
@@ -71,36 +74,52 @@ function watchClicks(inst, gd, signal) {
     down = null;
     if (!start || Math.hypot(e.clientX - start[0], e.clientY - start[1]) >= MIN_DRAG_PX) return;
     const click = clickAt(gd, e.clientX, e.clientY);
-    if (click && inst.report) {
-      inst.report({ ...click, n: ++inst.clicks });
-      inst.svg.dataset.clicks = inst.clicks; // a hook for tests: clicks reported so far
+    if (!click || !inst.report) return;
+    inst.svg.dataset.clickedAt = e.timeStamp; // hooks for tests and bench/: when, and how many so far
+    inst.svg.dataset.clicks = inst.clicks + 1;
+    if (inst.answerClicks) {
+      // Answer before Python does: markers move now, and whoever can draw the pick in the browser
+      // (selection_view.js, the decoder through it) draws it in the next frame. Python's rerun follows.
+      const at = click.point || [click.x, click.y];
+      inst.markers = inst.markers.map((m) => (m.kind === "ring" && click.index === null ? m
+        : { ...m, x: at[0], y: at[1] }));
+      if (click.index !== null && !inst.markers.some((m) => m.kind === "ring")) {
+        inst.markers.push({ kind: "ring", color: "black", size: 9, x: at[0], y: at[1] });
+      }
+      inst.liveXY = null;
+      draw(inst);
+      window.dispatchEvent(new CustomEvent("latent-lab:pick", { detail: { chart: inst.chart, ...click } }));
     }
+    inst.report({ index: click.index, x: click.x, y: click.y, n: ++inst.clicks });
   }, { capture: true, signal });
 }
 
 // The test point nearest the mouse among the shown traces that carry indices (customdata), if the mouse is
-// within hoverdistance of its edge; else the map coordinates under the mouse. Null outside the plot area.
+// within hoverdistance of its edge (index, and point: its map coordinates), and the map coordinates under
+// the mouse (x, y). Null outside the plot area.
 function clickAt(gd, clientX, clientY) {
   const area = plotArea(gd), box = gd.getBoundingClientRect();
   if (!area) return null;
   const px = clientX - box.left, py = clientY - box.top;
   if (px < area.left || px > area.left + area.w || py < area.top || py > area.top + area.h) return null;
   const reach = area.hoverdistance === -1 ? Infinity : area.hoverdistance;
-  let best = Infinity, index = null;
+  let best = Infinity, index = null, point = null;
   for (const t of area.traces) {
     if (t.visible !== true || !t.customdata || !t.x || !t.y) continue;
     const size = t.marker && t.marker.size, radius = typeof size === "number" ? size / 2 : 3;
+    const { scaleX, shiftX, scaleY, shiftY } = area;
     for (let i = Math.min(t.x.length, t.y.length) - 1; i >= 0; i--) {
-      const [qx, qy] = area.toPx(t.x[i], t.y[i]);
-      const d = Math.hypot(qx - px, qy - py) - radius;
+      const dx = t.x[i] * scaleX + shiftX - px, dy = t.y[i] * scaleY + shiftY - py;
+      const d = Math.sqrt(dx * dx + dy * dy) - radius;
       if (d <= reach && d < best) {
         best = d;
         index = Number(t.customdata[i]);
+        point = [t.x[i], t.y[i]];
       }
     }
   }
   const [x, y] = area.toMap(px, py);
-  return { index, x, y };
+  return { index, x, y, point };
 }
 
 // A marker is its stroke over a wider white halo, so it reads on dense points and on a dark theme alike.
@@ -152,17 +171,22 @@ export default function ({ data, parentElement, setTriggerValue }) {
   inst.chart = data.chart;
   inst.markers = data.markers;
   inst.live = data.live;
+  inst.answerClicks = Boolean(data.answer_clicks);
   inst.report = (click) => setTriggerValue("click", click);
   inst.liveXY = null; // Python's position for the cross is the truth after every rerun
   if (attach(inst)) draw(inst);
 
-  const events = new AbortController();
+  // Streamlit calls this function again on every rerun but its cleanup only on unmount: the previous run's
+  // listeners go first, or every rerun would add one more of each.
+  if (inst.events) inst.events.abort();
+  clearInterval(inst.timer);
+  const events = (inst.events = new AbortController());
   // The chart may render after us, or be rebuilt later: keep looking for it.
-  const timer = setInterval(() => {
+  const timer = (inst.timer = setInterval(() => {
     if (inst.gd !== graphDiv(inst.chart) || !inst.svg.isConnected) {
       if (attach(inst)) draw(inst);
     }
-  }, 250);
+  }, 250));
   window.addEventListener("latent-lab:z", (e) => {
     const live = inst.live;
     if (!live || e.detail.source !== live.source || e.detail.z.length !== live.W[0].length) return;
@@ -172,7 +196,7 @@ export default function ({ data, parentElement, setTriggerValue }) {
   return () => {
     clearInterval(timer);
     events.abort();
-    setTimeout(() => { // a rerun calls us again at once; a component that went away leaves no markers
+    setTimeout(() => { // a component that went away leaves no markers
       if (!root.isConnected) {
         detach(inst);
         inst.svg.remove();

@@ -11,12 +11,15 @@ also follows a latent_decoder's drag live, before the page reruns.
 The chart itself should not select on click: no "points" in its selection_mode (box and lasso are fine).
 
 Hooks for tests: the overlay is `svg[data-testid="map-markers"]`; each marker has `data-kind` and its map
-coordinates in `data-x` / `data-y`.
+coordinates in `data-x` / `data-y`; the svg counts the clicks it reported in `data-clicks`, and
+`data-clicked-at` holds the last one's event time (performance.now() clock).
 """
 
 from __future__ import annotations
 
 import math
+import os
+import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -31,6 +34,7 @@ _component = st.components.v2.component(
     js=(_HERE / "map_overlay.js").read_text(),
 )
 KINDS = ("x", "ring")
+TEST_DELAY_ENV = "LATENT_LAB_TEST_CLICK_DELAY_S"  # seconds a map click's Python handler waits: e2e tests only
 
 
 @dataclass(frozen=True)
@@ -87,18 +91,24 @@ def parse_click(value) -> MapClick | None:
 
 def map_overlay(chart_key: str, markers: list[MapMarker], *, key: str, live_source: str | None = None,
                 linear: tuple[np.ndarray, np.ndarray] | None = None,
-                on_click: Callable[[MapClick], None] | None = None) -> None:
+                on_click: Callable[[MapClick], None] | None = None, answer_clicks: bool = False) -> None:
     """Draw markers over the st.plotly_chart whose key is chart_key (its first x/y axes), and report its clicks.
 
     live_source: the key of a latent_decoder whose drags move the "x" marker as they happen, through
     linear = (W (2, D), b (2,)), the projection z -> map point; without it the marker moves on release.
     on_click(click) runs first thing in the rerun that each click on the map causes (like a widget's
     callback), so the page then draws with the new selection; a second click on the same point counts too.
+    answer_clicks: the browser moves the markers at once (ring and cross to a clicked point, the cross to a
+    clicked spot) and sends a "latent-lab:pick" window event {chart, index, x, y, point} that a
+    selection_view answers in the next frame, before on_click's rerun.
     """
 
     def clicked() -> None:
         click = parse_click((st.session_state.get(key) or {}).get("click"))
         if click is not None and on_click is not None:
+            if delay := float(os.environ.get(TEST_DELAY_ENV) or 0):
+                time.sleep(delay)  # tests only: Python answers late, so what the browser drew alone shows
             on_click(click)
 
-    _component(key=key, data=marker_data(chart_key, markers, live_source, linear), on_click_change=clicked)
+    data = marker_data(chart_key, markers, live_source, linear) | {"answer_clicks": answer_clicks}
+    _component(key=key, data=data, on_click_change=clicked)

@@ -5,8 +5,9 @@ import streamlit as st
 
 from explorer import shared
 from explorer.components.map_overlay import MapClick, MapMarker, map_overlay
+from explorer.components.selection_view import selection_view
 from vae_core.images import crisp, crisp_grid
-from vae_core.projection import default_method, linear_map
+from vae_core.projection import default_method, linear_inverse, linear_map
 
 shared.run_through_app()
 st.title("Explore the latent space")
@@ -49,16 +50,13 @@ def explore(ctx: shared.Context) -> None:
         st.session_state["explore_color"] = colors[0]
 
     map_col, side_col = st.columns([3, 2], gap="large")
+    method = st.session_state["explore_method"]
+    points, proj = shared.projection(ctx, method)
     with side_col:
         with st.container(key="selected"):
-            if selected is not None:
-                st.subheader(f"Test image #{selected} · label {ctx.label(selected)}")
-                original, recon = st.columns(2)
-                original.image(crisp(ctx.x[selected], 112), caption="original x", width=112)
-                recon.image(crisp(ctx.decode(ctx.mu[selected])[0], 112), caption="decode(μ)",
-                            width=112)
-            else:
-                st.info("Click a dot on the map to select a test image.")
+            # Drawn by the browser: a click on the map shows here in the next frame, before this rerun.
+            selection_view(ctx, selected, chart="explore_map", decoder="explore_decoder",
+                           inverse=linear_inverse(proj), key="explore_selection")
 
         st.subheader("Decoder")
         st.caption("Move z by hand: the decoder turns any point of the latent space into an image.")
@@ -75,11 +73,10 @@ def explore(ctx: shared.Context) -> None:
 
     with map_col:
         left, right = st.columns([3, 2])
-        method = left.radio("Projection", methods, format_func=shared.PROJECTIONS.get, horizontal=True,
-                            key="explore_method", help="Identity: the two most informative latent dims as they "
-                            "are. PCA: the plane of largest variance. UMAP: keeps neighbourhoods, bends distances.")
+        left.radio("Projection", methods, format_func=shared.PROJECTIONS.get, horizontal=True,
+                   key="explore_method", help="Identity: the two most informative latent dims as they "
+                   "are. PCA: the plane of largest variance. UMAP: keeps neighbourhoods, bends distances.")
         color = right.selectbox("Colour by", colors, key="explore_color")
-        points, proj = shared.projection(ctx, method)
         fig = shared.latent_map(ctx, points, shared.axis_titles(ctx, method, proj), color,
                                 equal_axes=method != "umap")
         st.plotly_chart(fig, on_select="rerun", selection_mode=("box", "lasso"), key="explore_map",
@@ -88,7 +85,7 @@ def explore(ctx: shared.Context) -> None:
         markers = [MapMarker(*points[selected], kind="ring", color="black")] if selected is not None else []
         markers.append(MapMarker(*proj.transform(z[None])[0], kind="x"))
         map_overlay("explore_map", markers, key="explore_markers", live_source="explore_decoder",
-                    linear=linear_map(proj), on_click=lambda click: take_click(ctx, click))
+                    linear=linear_map(proj), on_click=lambda click: take_click(ctx, click), answer_clicks=True)
         if method == "umap":
             st.caption("UMAP keeps neighbourhoods but bends distances; the z marker's position is interpolated.")
 

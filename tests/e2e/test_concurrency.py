@@ -138,7 +138,7 @@ def test_eight_sessions_explore_while_two_train(server, browser, e2e):
             assert page.locator(EXCEPTION).count() == 0, i
             if i in TRAINERS:
                 continue
-            selected = page.locator(".st-key-selected").inner_text()
+            selected = page.locator('[data-testid="selection-view"] .title').inner_text()
             assert f"Test image #{10 + i}" in selected, (i, selected)
             for j in range(SESSIONS):
                 if j != i and j not in TRAINERS:

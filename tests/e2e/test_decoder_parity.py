@@ -1,6 +1,6 @@
 """The JS decoder, run in Chromium, decodes what torch decodes: max abs difference <= 1e-4.
 
-The forward pass is checked on a page that imports the component's ES module and
+The forward pass is checked on a page that imports the decoder runtime's ES module and
 fetches hash-named decoder files, as in the app, but served by Playwright (no
 Streamlit needed); one test also reads the pixels the Streamlit component draws.
 """
@@ -21,7 +21,7 @@ pytestmark = pytest.mark.e2e
 
 REPO = Path(__file__).resolve().parents[2]
 DEMO = "explorer/pages/_decoder_demo.py"
-JS = REPO / "explorer/components/latent_decoder.js"
+JS = REPO / "explorer/components/decoder_runtime.js"
 ROOT = '[data-testid="latent-decoder"]'
 ORIGIN = "http://decoder.test"  # never reaches the network: page.route answers every request
 
@@ -43,7 +43,7 @@ def js_page(browser):
 
     Returns (page, files): put `files["/name"] = bytes` and the page can fetch /name.
     """
-    files = {"/": b"<!doctype html><title>decoder parity</title>", "/latent_decoder.js": JS.read_bytes()}
+    files = {"/": b"<!doctype html><title>decoder parity</title>", "/decoder_runtime.js": JS.read_bytes()}
     types = {".js": "text/javascript", ".json": "application/json", ".bin": "application/octet-stream"}
 
     def serve(route):
@@ -55,7 +55,7 @@ def js_page(browser):
     page = browser.new_page()
     page.route(f"{ORIGIN}/**", serve)
     page.goto(f"{ORIGIN}/")
-    page.evaluate("async () => { window.decoderModule = await import('/latent_decoder.js'); }")
+    page.evaluate("async () => { window.decoderModule = await import('/decoder_runtime.js'); }")
     yield page, files
     page.close()
 

@@ -49,6 +49,7 @@ MIDDLE_JS = """(gd) => {
 MARKER_JS = """(kind) => { const m = document.querySelector(`[data-testid="map-markers"] [data-kind="${kind}"]`);
   if (!m) return null; const r = m.getBoundingClientRect();
   return {x: r.left + r.width / 2, y: r.top + r.height / 2, mapX: +m.dataset.x, mapY: +m.dataset.y}; }"""
+SELECTION = '[data-testid="selection-view"]'  # the selected point, drawn by the browser (selection_view.js)
 IMAGES_LOADED_JS = """(sel) => { const imgs = [...document.querySelectorAll(sel + " img")];
   return imgs.length > 0 && imgs.every(i => i.complete && i.naturalWidth >= 64); }"""
 
@@ -155,10 +156,9 @@ def test_click_on_map_shows_the_reconstruction(app, page, open_app):
     page.mouse.move(point["x"] - 4, point["y"])
     page.mouse.move(point["x"], point["y"], steps=4)
     page.mouse.click(point["x"], point["y"])
-    selected = page.locator(".st-key-selected")
-    expect(selected).to_contain_text(f"Test image #{point['index']}", timeout=30_000)
-    expect(selected.locator("img")).to_have_count(2)  # the original and its reconstruction
-    page.wait_for_function(IMAGES_LOADED_JS, arg=".st-key-selected")  # loaded and upscaled, not 8 px
+    selected = page.locator(SELECTION)
+    expect(selected.locator(".title")).to_contain_text(f"Test image #{point['index']}", timeout=30_000)
+    expect(selected).to_have_attribute("data-index", str(point["index"]))  # the original and its reconstruction
     # The query string is updated by the rerun's last messages, which may land after the image does.
     page.wait_for_function("(i) => new URL(location.href).searchParams.get('i') === i", arg=str(point["index"]))
     assert page.locator(EXCEPTION).count() == 0
@@ -192,7 +192,7 @@ def test_a_quick_click_held_down_still_selects(app, page, open_app):
         page.mouse.down()
         page.wait_for_timeout(120)
         page.mouse.up()
-        expect(page.locator(".st-key-selected")).to_contain_text(f"Test image #{point['index']} ", timeout=30_000)
+        expect(page.locator(f"{SELECTION} .title")).to_contain_text(f"Test image #{point['index']} ", timeout=30_000)
         clicked += 1
         if clicked == 2:
             return
@@ -269,7 +269,7 @@ def test_a_second_click_on_the_same_dot_selects_it_again(app, page, open_app):
         page.mouse.move(point["x"] - 4, point["y"])
         page.mouse.move(point["x"], point["y"], steps=4)
         page.mouse.click(point["x"], point["y"])
-        expect(page.locator(".st-key-selected")).to_contain_text(f"Test image #{point['index']}", timeout=30_000)
+        expect(page.locator(f"{SELECTION} .title")).to_contain_text(f"Test image #{point['index']}", timeout=30_000)
         page.wait_for_function(at_the_dot, arg=[point["mapX"], point["mapY"]], timeout=30_000)  # identity map
         if attempt == 0:  # once the run has finished (during a run the old button shows beside the new one)
             page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').wait_for()
@@ -321,12 +321,11 @@ def test_box_select_shows_the_group(app, page, open_app):
 
 def test_link_reopens_the_selection(app, page, open_app):
     """The images can show seconds after the run has finished: on a first visit the browser's main thread
-    is busy drawing the whole page (the map in software WebGL), 3-7 s at load 7 on 2 cores, more than
-    expect's 5 s; so wait as for any image (the page's 30 s), not with expect's default."""
+    is busy drawing the whole page (the map in software WebGL) and fetching the sprite sheet, 3-7 s at load 7
+    on 2 cores, more than expect's 5 s; so wait 30 s, not expect's default."""
     open_app(page, app.url(ckpt="digits-2d", i=7))
-    expect(page.locator(".st-key-selected")).to_contain_text("Test image #7")
-    page.wait_for_function(IMAGES_LOADED_JS, arg=".st-key-selected")
-    expect(page.locator(".st-key-selected img")).to_have_count(2)
+    expect(page.locator(f"{SELECTION} .title")).to_contain_text("Test image #7", timeout=30_000)
+    expect(page.locator(SELECTION)).to_have_attribute("data-index", "7")  # both images drawn
 
 
 def test_interpolation_gif_downloads_with_one_frame_per_step(app, page, open_app):
