@@ -3,48 +3,9 @@
 // the in-browser decoder, in the next animation frame, and loads mu into the decoder panel's sliders
 // ("latent-lab:set-z"). A click between the dots on a linear map (identity, PCA) sends the spot's z,
 // z = A p + c. Python's rerun follows with the same selection and draws nothing again.
-// decoder_runtime.js comes in front of this file.
+// decoder_runtime.js and points.js come in front of this file.
 
-// point-set hash -> Promise of {meta, mu, sheet}; on globalThis so that every view of a page shares it.
-const pointSets = (globalThis.__latentLabPoints ??= new Map());
 const views = new WeakMap(); // component root -> state that survives reruns
-
-async function fetchOk(url) {
-  const r = await fetch(url);
-  if (!r.ok) throw new Error(`${url}: HTTP ${r.status} (is server.enableStaticServing on?)`);
-  return r;
-}
-
-async function fetchPoints(src) {
-  const [meta, mu, sheet] = await Promise.all([
-    src.meta ?? fetchOk(src.meta_url).then((r) => r.json()),
-    src.mu_b64 ? base64ToFloat32(src.mu_b64) : fetchOk(src.mu_url).then((r) => r.arrayBuffer())
-      .then((b) => new Float32Array(b)),
-    fetchOk(src.sprite_url).then((r) => r.blob()).then((b) => createImageBitmap(b)),
-  ]);
-  if (mu.length !== meta.n * meta.latent_dim) throw new Error(`mu holds ${mu.length} values, not ${meta.n} x ${meta.latent_dim}`);
-  return { meta, mu, sheet };
-}
-
-function loadPoints(src) {
-  if (!pointSets.has(src.hash)) {
-    const promise = fetchPoints(src);
-    promise.catch(() => pointSets.delete(src.hash)); // let a later render retry
-    pointSets.set(src.hash, promise);
-  }
-  return pointSets.get(src.hash);
-}
-
-function label(points, i) {
-  const y = points.meta.labels ? points.meta.labels[i] : null;
-  if (y === null || y === undefined) return "-";
-  return points.meta.names && points.meta.names[y] !== undefined ? points.meta.names[y] : String(y);
-}
-
-function muOf(points, i) {
-  const d = points.meta.latent_dim;
-  return points.mu.subarray(i * d, (i + 1) * d);
-}
 
 // Whole-number zoom, so nearest-neighbour pixels stay square.
 function sizeCanvas(canvas, h, w, target) {
@@ -63,7 +24,7 @@ function paint(view) {
   const [h, w] = points.meta.tile, cols = points.meta.cols;
   view.original.drawImage(points.sheet, (index % cols) * w, Math.floor(index / cols) * h, w, h, 0, 0, w, h);
   view.recon.putImageData(toImageData(decoder.decode(muOf(points, index)), decoder.imageShape, view.image), 0, 0);
-  view.title.textContent = `Test image #${index} · label ${label(points, index)}`;
+  view.title.textContent = `Test image #${index} · label ${pointLabel(points, index)}`;
   view.draws += 1;
   // Hooks for tests and bench/: the point shown, when this frame drew it, how many draws so far.
   Object.assign(root.dataset, { index, drawnAt: performance.now(), draws: view.draws });

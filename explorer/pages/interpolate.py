@@ -5,9 +5,10 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from explorer import shared
+from explorer.components.interpolation_strip import interpolation_strip
 from explorer.components.map_overlay import MapClick, map_overlay
 from vae_core import interpolate
-from vae_core.images import crisp_grid, gif_bytes, scale_for
+from vae_core.images import gif_bytes, scale_for
 from vae_core.latent import path_norms, typical_norm
 from vae_core.projection import default_method
 
@@ -50,22 +51,23 @@ for key, default in (("interp_a", 0), ("interp_b", min(1, n - 1))):
 st.session_state.setdefault("interp_method", "slerp")
 st.session_state.setdefault("interp_steps", 10)
 
-c1, c2, c3, c4 = st.columns([1, 1, 1.3, 2])
+c1, c2, c3, _ = st.columns([1, 1, 1.3, 2])
 a = c1.number_input("Image A (test index)", 0, n - 1, key="interp_a")
 b = c2.number_input("Image B (test index)", 0, n - 1, key="interp_b")
 method = c3.radio("Path", ["lerp", "slerp"], key="interp_method", horizontal=True,
                   help="lerp: straight line. slerp: great circle, keeps the norm of z.")
-steps = c4.slider("Steps", 3, 24, key="interp_steps")
+steps = st.session_state["interp_steps"] = min(max(int(st.session_state["interp_steps"]), 3), 24)
 b1, b2, _ = st.columns([1, 1.4, 3])
 b1.button("Random pair", icon=":material/casino:", on_click=random_pair, key="interp_random")
 b2.button("Use the Explore selection", on_click=from_explore, key="interp_from_explore",
           disabled=st.session_state.get("selected") is None and len(st.session_state.get("group", [])) < 2)
 shared.set_query(a=a, b=b, m=method, n=steps)
 
+# Drawn by the browser, which redraws it while the steps slider is dragged; the release reruns the page.
+interpolation_strip(ctx, a, b, method, steps, key="interp_strip",
+                    on_steps=lambda value: st.session_state.update(interp_steps=value))
 path = interpolate(ctx.mu[a], ctx.mu[b], steps, method)
 images = ctx.decode(path)
-st.image(crisp_grid(images, ncols=steps, tile=80), width="stretch",
-         caption=f"#{a} (label {ctx.label(a)}) → #{b} (label {ctx.label(b)}), {steps} steps by {method}")
 gif = gif_bytes(images, scale=scale_for(images.shape[-2], 160))
 st.download_button("Download as animated GIF", gif, file_name=f"{ctx.name}-{method}-{a}-{b}.gif",
                    mime="image/gif", key="interp_gif", icon=":material/download:", on_click="ignore")

@@ -34,7 +34,6 @@ DELAY_S = 4  # long enough for the browser to draw (tens of ms) and the test to 
 MAP = ".st-key-explore_map .js-plotly-plot"
 VIEW = '[data-testid="selection-view"]'
 DECODER = '.st-key-explore_decoder [data-testid="latent-decoder"]'
-RUNNING = '[data-testid="stApp"][data-test-script-state="running"]'
 APP_DONE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 # Screen position and dataset index of a point with no other point within 6 px (so the click picks it and no
 # neighbour: MNIST's 10,000 points overlap), inside the middle of the plot, clear of legend and mode bar.
@@ -102,6 +101,10 @@ def open_map(page, e2e, app, ckpt: str):
     return gd
 
 
+def query(page) -> dict:
+    return {k: v[0] for k, v in parse_qs(urlparse(page.url).query).items()}
+
+
 def decoder_frames(page) -> int:
     return int(page.locator(f"{DECODER} canvas").get_attribute("data-frames"))
 
@@ -116,7 +119,7 @@ def test_a_click_on_a_point_is_drawn_before_python_answers(slow_app, page, e2e, 
 
     i = point["index"]
     page.locator(f'{VIEW}[data-index="{i}"]').wait_for(timeout=DELAY_S * 1000 / 2)
-    assert page.locator(RUNNING).count() == 1  # Python has not answered yet: the browser drew all this
+    assert query(page).get("i") != str(i)  # Python has not answered yet (it writes i): the browser drew all this
     model, mu = reference("mnist-2d", mnist.x_test)
     original = grey(page, f"{VIEW} canvas.original")
     assert np.abs(original.astype(int) - to_uint8(mnist.x_test[i])[0]).max() <= 1
@@ -140,19 +143,19 @@ def test_a_click_between_the_dots_on_a_pca_map_decodes_the_spot(slow_app, page, 
     gd = open_map(page, e2e, slow_app, "mnist-16d")  # 16-D: the map opens on PCA
     spot = gd.evaluate(EMPTY_SPOT_JS)
     assert spot is not None
-    frames = decoder_frames(page)
+    frames, z_before = decoder_frames(page), query(page).get("z")
     page.mouse.move(spot["x"], spot["y"])
     page.mouse.click(spot["x"], spot["y"])
     canvas = page.locator(f"{DECODER} canvas")
     expect(canvas).not_to_have_attribute("data-frames", str(frames), timeout=DELAY_S * 1000 / 2)
-    assert page.locator(RUNNING).count() == 1  # drawn before Python answered
+    assert query(page).get("z") == z_before  # drawn before Python answered (it writes the new z)
     model, mu = reference("mnist-16d", mnist.x_test)
     z = make_projection("pca").fit(mu).inverse_transform([[spot["mapX"], spot["mapY"]]])
     decoded = to_uint8(decode_batch(model, z))[0].astype(int)
     assert np.abs(grey(page, f"{DECODER} canvas").astype(int) - decoded).max() <= 2
     assert page.locator(f"{VIEW}[data-index]").count() == 0  # no point was selected
     page.wait_for_function("() => new URL(location.href).searchParams.has('z')", timeout=(DELAY_S + 30) * 1000)
-    assert "i" not in parse_qs(urlparse(page.url).query)
+    assert "i" not in query(page)
 
 
 def test_reruns_do_not_pile_up_listeners(slow_app, page, e2e):
