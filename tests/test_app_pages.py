@@ -100,7 +100,8 @@ def test_url_reopens_the_selected_image_and_interpolation():
     assert not at.exception
     assert at.number_input(key="interp_a").value == 3 and at.number_input(key="interp_b").value == 7
     assert at.radio(key="interp_method").value == "lerp" and at.session_state["interp_steps"] == 5
-    assert component_data(at, "latent_lab.interpolation_strip") | {} >= {"a": 3, "b": 7, "method": "lerp", "steps": 5}
+    strip = component_data(at, "latent_lab.interpolation_strip")
+    assert (strip["a"], strip["b"], strip["method"], strip["steps"]) == (3, 7, "lerp", 5)
 
 
 def test_out_of_range_index_in_url_is_ignored():
