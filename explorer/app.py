@@ -93,16 +93,13 @@ def main() -> None:
     st.html(CSS)
     names = ck.list_checkpoints(shared.checkpoints_root())
     shared.init_state(names)
-    for key in shared.PERSISTENT:  # keep page widgets' values while other pages run
-        if key in st.session_state:
-            st.session_state[key] = st.session_state[key]
+    shared.keep_page_state()  # page widgets keep their values while other pages run
 
     lesson_bar.start_from_url()
     pages = menu_pages()
     lesson = lesson_bar.active_lesson(set(pages))
     page = st.navigation([*pages.values(), *home_alias(pages)], position="hidden" if lesson else "sidebar")
     if lesson:
-        st.session_state["checkpoint"] = st.session_state.get("checkpoint")  # its picker is hidden: keep it
         lesson_bar.apply_pending_step(lesson, pages, page, names)
         lesson_bar.render(lesson)
     else:

@@ -6,8 +6,8 @@ Session state (initialised once by app.py, see `init_state`):
   selected    the selected test index, or None           URL ?i=
   z           the current latent (list of floats) or None URL ?z=
   group       indices picked with box/lasso on the map (not in the URL: it can be long)
-Pages add their own widget keys (explore_*, interp_*, gen_*), listed in PERSISTENT so they survive
-page switches (Streamlit drops the state of widgets a run did not draw).
+Pages add their own widget keys (explore_*, interp_*, gen_*), listed in explorer/page_keys.py so that
+`keep_page_state` keeps them across page switches (Streamlit drops the state of widgets a run did not draw).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ import plotly.graph_objects as go
 import streamlit as st
 from plotly.colors import qualitative
 
+from explorer import page_keys
 from vae_core import checkpoint as ck
 from vae_core.data import DataError, load_dataset
 from vae_core.latent import decode_batch, encode_dataset
@@ -32,9 +33,7 @@ REPO = Path(__file__).resolve().parents[1]
 DEFAULT_CHECKPOINT = "mnist-2d"
 PROJECTIONS = {"identity": "Identity", "pca": "PCA", "umap": "UMAP"}
 HOVER_PX = 6  # a dot's hover label, and a click's pick of it, reach this far (px) beyond its edge
-PERSISTENT = ("explore_method", "explore_color", "interp_a", "interp_b", "interp_method", "interp_steps",
-              "gen_temperature", "gen_seed", "gen_grid", "gen_span", "gen_steps", "gen_base")
-PERSISTENT += ("nb_k", "nb_by", "nb_b", "nb_c", "cmp_a", "cmp_b", "cmp_data", "draw_source")  # and nb, cmp, draw
+
 
 
 def checkpoints_root() -> Path:
@@ -123,6 +122,14 @@ def init_state(names: list[str]) -> None:
             st.session_state[key] = v
     if st.query_params.get("m") in ("lerp", "slerp"):
         st.session_state["interp_method"] = st.query_params["m"]
+
+
+def keep_page_state() -> None:
+    """Re-set every session key the page-key table keeps, before any page runs: Streamlit keeps the value of a
+    widget that a run does not draw only if the run sets it (explorer/page_keys.py)."""
+    for key in list(st.session_state):
+        if page_keys.kept(key):
+            st.session_state[key] = st.session_state[key]
 
 
 def reset_selection() -> None:

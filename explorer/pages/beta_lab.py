@@ -93,12 +93,12 @@ st.caption("β weights the KL term of the loss: the higher β, the less informat
 left, right = st.columns([1, 2.6], gap="large")
 with left.container(border=True):
     data = st.segmented_control("Dataset", list(DATASETS), format_func=DATASETS.get, key="beta_data", required=True,
-                                on_change=use_preset, persist_state="session")
+                                on_change=use_preset)
     betas = st.pills("β values", sweep.BETA_CHOICES, selection_mode="multi", format_func="{:g}".format,
-                     key="beta_betas", persist_state="session")
+                     key="beta_betas")
     c1, c2 = st.columns(2)
-    epochs = c1.number_input("Epochs per β", 1, 1000, key="beta_epochs", persist_state="session")
-    latent = c2.number_input("Latent size", 1, 64, key="beta_latent", persist_state="session")
+    epochs = c1.number_input("Epochs per β", 1, 1000, key="beta_epochs")
+    latent = c2.number_input("Latent size", 1, 64, key="beta_latent")
     if st.button("Start sweep", type="primary", width="stretch", disabled=bool(job and job.active)):
         try:
             settings = replace(sweep.preset(data), betas=tuple(betas), epochs=int(epochs), latent_dim=int(latent))

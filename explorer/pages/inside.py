@@ -36,11 +36,10 @@ def elbo(_ctx: shared.Context, sha: str, chosen: tuple[int, ...]) -> post.ELBOSp
 
 
 def remember(key: str, default) -> str:
-    """A per-checkpoint widget key whose value survives visits to other pages (Streamlit forgets undrawn widgets)."""
+    """This checkpoint's own key for a widget, with its default; the app frame keeps it across pages (the
+    inside_* families of explorer/page_keys.py)."""
     key = f"{key}_{ctx.name}"
-    if key not in st.session_state:
-        st.session_state[key] = st.session_state.get(f"_{key}", default)
-    st.session_state.setdefault("_inside_keys", set()).add(key)
+    st.session_state.setdefault(key, default)
     return key
 
 
@@ -188,7 +187,3 @@ with kl_col:
                "prior for every image, so the model does not use it. Active units (variance of μ over the test set "
                "> 0.01) are blue. Click a bar (shift-click for more) to choose the Explore sliders"
                + (f"; with {d} dims, Explore shows them all." if d <= 8 else "."))
-
-for key in st.session_state.get("_inside_keys", ()):  # remembered for the next visit (see remember)
-    if key in st.session_state:
-        st.session_state[f"_{key}"] = st.session_state[key]

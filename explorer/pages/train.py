@@ -36,12 +36,12 @@ LAYOUT = dict(height=440, font=dict(size=15), margin=dict(l=10, r=10, t=50, b=10
 shared.run_through_app()
 registry, root = training.default_registry(), shared.checkpoints_root()
 session = st.session_state.setdefault("train_session", uuid.uuid4().hex)  # opaque, one per browser session
-saved = st.session_state.setdefault("train_saved", dict(SETTINGS, train_name=training.free_name("my-vae", root)))
-if st.session_state.pop("train_renew_name", False):  # the last run took this name: offer a fresh one
-    saved["train_name"] = training.free_name(re.sub(r"-\d+$", "", saved["train_name"]) or "my-vae", root)
-    st.session_state["train_name"] = saved["train_name"]
-for key, value in saved.items():  # widgets forget their values on other pages; this keeps them
+for key, value in SETTINGS.items():  # the app frame keeps them across pages (explorer/page_keys.py)
     st.session_state.setdefault(key, value)
+st.session_state.setdefault("train_name", training.free_name("my-vae", root))
+if st.session_state.pop("train_renew_name", False):  # the last run took this name: offer a fresh one
+    st.session_state["train_name"] = training.free_name(re.sub(r"-\d+$", "", st.session_state["train_name"])
+                                                        or "my-vae", root)
 job = registry.get(session)
 
 st.title("Train a VAE")
@@ -77,7 +77,6 @@ with left.container(border=True):
     seed = c1.number_input("Seed", 0, 2**31 - 1, key="train_seed")
     name = st.text_input("Save as checkpoint", key="train_name", max_chars=64)
     overwrite = st.checkbox("overwrite", key="train_overwrite", help="Replace a checkpoint with this name.")
-    saved.update({key: st.session_state[key] for key in saved})
     if st.button("Start training", type="primary", width="stretch", disabled=bool(job and job.active)):
         try:
             if not spec or data_error:
