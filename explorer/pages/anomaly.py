@@ -46,13 +46,10 @@ def histogram(s_in: np.ndarray, ood: dict, limit: float) -> go.Figure:
     return fig
 
 
-shared.run_through_app()
-st.title("Anomaly detection")
-st.caption("A VAE gives every image a score, −ELBO in nats, an upper bound on −log p(x): images unlike the "
-           "training data get high scores, so a threshold on the score flags them.")
-ctx = shared.current()
-if ctx is None:
-    st.stop()
+ctx = shared.header_with_context(
+    "Anomaly detection",
+    "A VAE gives every image a score, −ELBO in nats, an upper bound on −log p(x): images unlike the "
+    "training data get high scores, so a threshold on the score flags them.")
 spec = ctx.info.train_config.data
 
 c1, c2 = st.columns([2, 2])

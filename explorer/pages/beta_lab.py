@@ -77,7 +77,6 @@ def factor_section(reports: dict[str, disentangle.FactorReport]) -> None:
                    "correlation only straight lines. A circle's rotation is invisible, so no model can learn it.")
 
 
-shared.run_through_app()
 root, sweeps = shared.checkpoints_root(), sweep.default_sweeps()
 session = st.session_state.setdefault("beta_session", uuid.uuid4().hex)  # one sweep per browser session
 picked = picked_data()
@@ -87,9 +86,10 @@ for key, value in dict(beta_data=start.data, beta_betas=list(start.betas), beta_
     st.session_state.setdefault(key, value)
 job = sweeps.get(session)
 
-st.title("Beta lab")
-st.caption("β weights the KL term of the loss: the higher β, the less information z keeps, so reconstructions blur, "
-           "samples look alike, and the few dimensions left tend to become more independent.")
+shared.header(
+    "Beta lab",
+    "β weights the KL term of the loss: the higher β, the less information z keeps, so reconstructions blur, "
+    "samples look alike, and the few dimensions left tend to become more independent.")
 left, right = st.columns([1, 2.6], gap="large")
 with left.container(border=True):
     data = st.segmented_control("Dataset", list(DATASETS), format_func=DATASETS.get, key="beta_data", required=True,

@@ -34,10 +34,10 @@ def describe(name: str) -> str:
     return f"{name} · {'×'.join(map(str, cfg.input_shape))} · z={cfg.latent_dim}"
 
 
-shared.run_through_app()
-st.title("Compare two checkpoints")
-st.caption("Two models side by side on the same test images: how the latent size, β or architecture changes "
-           "the map, the reconstructions and the numbers.")
+shared.header(
+    "Compare two checkpoints",
+    "Two models side by side on the same test images: how the latent size, β or architecture changes "
+    "the map, the reconstructions and the numbers.")
 infos = {}
 for name in ck.list_checkpoints(shared.checkpoints_root()):
     try:

@@ -20,13 +20,10 @@ def table(_model, _x, name: str, weights_sha: str) -> compression.CompressionTab
     return compression.compression_table(_model, _x)
 
 
-shared.run_through_app()
-st.title("Compression")
-st.caption("The encoder says how precisely z must be known, q(z|x); the KL term of the ELBO is what sending z "
-           "at that precision costs: KL in nats ÷ ln 2 = bits per image (bits-back coding).")
-ctx = shared.current()
-if ctx is None:
-    st.stop()
+ctx = shared.header_with_context(
+    "Compression",
+    "The encoder says how precisely z must be known, q(z|x); the KL term of the ELBO is what sending z "
+    "at that precision costs: KL in nats ÷ ln 2 = bits per image (bits-back coding).")
 tab = table(ctx.model, ctx.x, ctx.name, ctx.sha)
 n = len(ctx.x)
 

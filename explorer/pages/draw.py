@@ -44,13 +44,10 @@ def picture(source: str, shape) -> np.ndarray | None:
                            empty_message=empty)
 
 
-shared.run_through_app()
-st.title("Draw")
-st.caption("Draw a digit, or upload a picture: it is cropped, resized and centred the way the training images "
-           "were, then the encoder turns it into a Gaussian q(z|x) and the decoder turns that back into images.")
-ctx = shared.current()
-if ctx is None:
-    st.stop()
+ctx = shared.header_with_context(
+    "Draw",
+    "Draw a digit, or upload a picture: it is cropped, resized and centred the way the training images "
+    "were, then the encoder turns it into a Gaussian q(z|x) and the decoder turns that back into images.")
 shape = tuple(ctx.model.config.input_shape)
 
 input_col, result_col, map_col = st.columns([2, 1.7, 3.3], gap="large")

@@ -8,14 +8,11 @@ from explorer.components.map_overlay import MapClick, MapMarker, map_overlay
 from vae_core.images import crisp, crisp_grid
 from vae_core.projection import default_method, linear_map
 
-shared.run_through_app()
-st.title("Explore the latent space")
-st.caption("Each dot is one test image, placed at the mean μ of its encoding q(z|x). Nearby dots decode "
-           "to similar images. Click a dot to see its reconstruction, or click between the dots to decode "
-           "that spot; to pick a group, choose the box or lasso tool above the map and drag.")
-ctx = shared.current()
-if ctx is None:
-    st.stop()
+ctx = shared.header_with_context(
+    "Explore the latent space",
+    "Each dot is one test image, placed at the mean μ of its encoding q(z|x). Nearby dots decode "
+    "to similar images. Click a dot to see its reconstruction, or click between the dots to decode "
+    "that spot; to pick a group, choose the box or lasso tool above the map and drag.")
 
 
 def take_click(ctx: shared.Context, click: MapClick) -> None:

@@ -8,13 +8,10 @@ from vae_core.images import crisp_grid
 from vae_core.latent import manifold_grid, traversal_values, traverse
 from vae_core.losses import kl_per_dim
 
-shared.run_through_app()
-st.title("Generate new images")
-st.caption("The decoder turns any z into an image, so drawing z from the prior N(0, I) makes new images "
-           "that are in no dataset.")
-ctx = shared.current()
-if ctx is None:
-    st.stop()
+ctx = shared.header_with_context(
+    "Generate new images",
+    "The decoder turns any z into an image, so drawing z from the prior N(0, I) makes new images "
+    "that are in no dataset.")
 d = ctx.latent_dim
 for key, default in (("gen_temperature", 1.0), ("gen_seed", 0), ("gen_grid", 15), ("gen_steps", 9),
                      ("gen_span", 3.0), ("gen_base", "the origin (prior mean)")):

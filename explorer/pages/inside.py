@@ -59,13 +59,10 @@ def plane_figure(rings: list[tuple], under: go.Scattergl | go.Heatmap) -> go.Fig
     return fig
 
 
-shared.run_through_app()
-st.title("Inside the VAE")
-st.caption("What the encoder really outputs, how a VAE samples a code, and what its loss adds up to. "
-           "Pick up to four test images: sections 1 and 3 follow them.")
-ctx = shared.current()
-if ctx is None:
-    st.stop()
+ctx = shared.header_with_context(
+    "Inside the VAE",
+    "What the encoder really outputs, how a VAE samples a code, and what its loss adds up to. "
+    "Pick up to four test images: sections 1 and 3 follow them.")
 d = ctx.latent_dim
 if d < 2:
     st.warning("This page draws 2-D maps of the latent space: it needs a latent of at least 2 dimensions.")

@@ -11,13 +11,10 @@ from vae_core.images import crisp_grid, gif_bytes, scale_for
 from vae_core.latent import path_norms, typical_norm
 from vae_core.projection import default_method
 
-shared.run_through_app()
-st.title("Interpolate between two images")
-st.caption("Encode two images, walk between their codes μ_A and μ_B, and decode every step. "
-           "A smooth, meaningful morph shows the latent space has no holes along the way.")
-ctx = shared.current()
-if ctx is None:
-    st.stop()
+ctx = shared.header_with_context(
+    "Interpolate between two images",
+    "Encode two images, walk between their codes μ_A and μ_B, and decode every step. "
+    "A smooth, meaningful morph shows the latent space has no holes along the way.")
 n = len(ctx.mu)
 
 

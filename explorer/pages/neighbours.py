@@ -52,13 +52,10 @@ def jump(step: int = 1) -> None:
         st.session_state["selected"] = int(hits[0])
 
 
-shared.run_through_app()
-st.title("Neighbours and latent arithmetic")
-st.caption("Images close together in the latent space share meaning; images close in pixel space merely share "
-           "pixels. Directions in the latent space can carry meaning too: add one to any image.")
-ctx = shared.current()
-if ctx is None:
-    st.stop()
+ctx = shared.header_with_context(
+    "Neighbours and latent arithmetic",
+    "Images close together in the latent space share meaning; images close in pixel space merely share "
+    "pixels. Directions in the latent space can carry meaning too: add one to any image.")
 n = len(ctx.mu)
 i = st.session_state.get("selected")
 i = st.session_state["selected"] = i if i is not None and 0 <= i < n else 0

@@ -33,7 +33,6 @@ CURVES = [("test_neg_elbo", "−ELBO", "#1f3b73"), ("test_recon", "reconstructio
 PROGRESS_EVERY, CHARTS_EVERY = 1.0, 5.0
 LAYOUT = dict(height=440, font=dict(size=15), margin=dict(l=10, r=10, t=50, b=10))
 
-shared.run_through_app()
 registry, root = training.default_registry(), shared.checkpoints_root()
 session = st.session_state.setdefault("train_session", uuid.uuid4().hex)  # opaque, one per browser session
 for key, value in SETTINGS.items():  # the app frame keeps them across pages (explorer/page_keys.py)
@@ -44,9 +43,10 @@ if st.session_state.pop("train_renew_name", False):  # the last run took this na
                                                         or "my-vae", root)
 job = registry.get(session)
 
-st.title("Train a VAE")
-st.caption("Training minimises −ELBO = reconstruction + β·KL. Watch the loss fall and the latent map "
-           "organise itself, then open the new checkpoint on any page.")
+shared.header(
+    "Train a VAE",
+    "Training minimises −ELBO = reconstruction + β·KL. Watch the loss fall and the latent map "
+    "organise itself, then open the new checkpoint on any page.")
 left, right = st.columns([1.2, 2.4], gap="large")
 
 with left.container(border=True):
