@@ -10,7 +10,7 @@ import numpy as np
 import streamlit as st
 import torch
 
-from explorer.pages._decoder_demo import demo_model, demo_z
+from explorer.views._decoder_demo import demo_model, demo_z
 
 latent = int(st.query_params.get("latent", 2))
 model = st.cache_resource(demo_model)("conv", (1, 28, 28), latent, "bernoulli", 0)

@@ -6,7 +6,7 @@ import pytest
 
 from explorer import lessons, page_keys
 
-VIEWS = Path(__file__).resolve().parents[1] / "explorer" / "pages"
+VIEWS = Path(__file__).resolve().parents[1] / "explorer" / "views"
 
 
 @pytest.mark.parametrize("page", [p for p in page_keys.PAGE_KEYS if p])

@@ -12,20 +12,19 @@ from explorer.shared.header import header, header_with_context
 from explorer.shared.latent_map import HOVER_PX, PROJECTIONS, axis_titles, latent_map, selected_indices
 from explorer.shared.loaders import Context, current, load_model, load_test_set, open_context, projection
 from explorer.shared.state import (
-                                   DEFAULT_CHECKPOINT,
-                                   REPO,
-                                   checkpoints_root,
-                                   init_state,
-                                   keep_page_state,
-                                   query_floats,
-                                   query_int,
-                                   reset_selection,
-                                   resolve_checkpoint,
-                                   run_through_app,
-                                   set_query,
+    DEFAULT_CHECKPOINT,
+    REPO,
+    checkpoints_root,
+    init_state,
+    keep_page_state,
+    query_floats,
+    query_int,
+    reset_selection,
+    resolve_checkpoint,
+    set_query,
 )
 
 __all__ = ["DEFAULT_CHECKPOINT", "HOVER_PX", "PROJECTIONS", "REPO", "Context", "axis_titles", "checkpoints_root",
            "current", "decoder_panel", "header", "header_with_context", "init_state", "keep_page_state",
            "latent_map", "load_model", "load_test_set", "open_context", "projection", "query_floats", "query_int",
-           "reset_selection", "resolve_checkpoint", "run_through_app", "selected_indices", "set_query"]
+           "reset_selection", "resolve_checkpoint", "selected_indices", "set_query"]

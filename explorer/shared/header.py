@@ -6,12 +6,10 @@ from __future__ import annotations
 import streamlit as st
 
 from explorer.shared.loaders import Context, current
-from explorer.shared.state import run_through_app
 
 
 def header(title: str, intro: str) -> None:
     """The page's title and introduction."""
-    run_through_app()
     st.title(title)
     st.caption(intro)
 

@@ -31,21 +31,6 @@ def checkpoints_root() -> Path:
     return root if root.is_dir() or "LATENT_LAB_CHECKPOINTS" in os.environ else REPO / "checkpoints"
 
 
-def run_through_app() -> None:
-    """Make sure this page runs inside app.py (sidebar, state, navigation), called first by every page.
-
-    Until some run calls st.navigation, Streamlit treats explorer/pages/ as a legacy pages folder, so
-    the first request of a fresh server for /interpolate runs that file alone. Switch legacy mode off
-    (what st.navigation does) and rerun: app.py then routes the same URL to the same page.
-    """
-    if st.session_state.get("_app_frame"):
-        return
-    from streamlit.runtime.pages_manager import PagesManager
-
-    PagesManager.uses_pages_directory = False
-    st.rerun()
-
-
 def query_int(name: str) -> int | None:
     """A non-negative integer query parameter, or None if absent or malformed (pages check the range)."""
     try:

@@ -182,6 +182,6 @@ with right:
     if not snap.active and snap.checkpoint:
         if st.button(f"Open {snap.checkpoint} in Explore", icon=":material/map:", key="train_open",
                      on_click=open_checkpoint, args=(snap.checkpoint,)):
-            st.switch_page("pages/explore.py")
+            st.switch_page("views/explore.py")
         with st.expander("History table"):
             st.dataframe(snap.history, hide_index=True)

@@ -179,7 +179,7 @@ with kl_col:
     st.multiselect("Dimensions on the Explore page's sliders", range(d), key=dims_key, max_selections=16,
                    format_func="z{}".format,
                    on_change=lambda: st.session_state.update(decoder_dims=sorted(st.session_state[dims_key])))
-    st.page_link("pages/explore.py", label="Move them on the Explore page", icon=":material/scatter_plot:")
+    st.page_link("views/explore.py", label="Move them on the Explore page", icon=":material/scatter_plot:")
     st.caption("Mean KL per latent dimension over the test set: a dimension with KL ≈ 0 leaves q(z_d|x) equal to the "
                "prior for every image, so the model does not use it. Active units (variance of μ over the test set "
                "> 0.01) are blue. Click a bar (shift-click for more) to choose the Explore sliders"
