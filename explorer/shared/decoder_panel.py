@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
+from explorer import display
 from explorer.shared.loaders import Context
 
 
@@ -14,8 +15,6 @@ def decoder_panel(ctx: Context, z: np.ndarray, key: str, max_dims: int = 8) -> n
     With more than max_dims dimensions the sliders show the most informative ones (by KL), and a picker
     (session key "decoder_dims") chooses others.
     """
-    from explorer.components.latent_decoder import latent_decoder
-
     dims = list(range(ctx.latent_dim))
     if ctx.latent_dim > max_dims:
         chosen = [d for d in st.session_state.get("decoder_dims") or [] if d < ctx.latent_dim]
@@ -23,5 +22,5 @@ def decoder_panel(ctx: Context, z: np.ndarray, key: str, max_dims: int = 8) -> n
         dims = st.multiselect("Dimensions on the sliders", dims, key="decoder_dims", max_selections=16,
                               format_func=lambda d: f"z{d}", help="Preset: the dimensions with the most KL.")
         dims = sorted(dims) or ctx.dims_by_kl(max_dims)
-    z = latent_decoder(ctx.model, [float(v) for v in z], dims, key=key, size=168)
+    z = display.live_decoder(ctx.x.shape[1:], ctx.model, [float(v) for v in z], dims, key=key, size=168)
     return np.asarray(z, np.float32)

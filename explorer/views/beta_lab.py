@@ -9,11 +9,10 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from explorer import shared
+from explorer import display, shared
 from vae_core import checkpoint as ck
 from vae_core.analysis import disentangle, sweep_results
 from vae_core.data import load_dataset
-from vae_core.images import crisp_grid
 from vae_core.jobs import sweep, training
 from vae_core.metrics import active_unit_mask
 
@@ -170,10 +169,10 @@ if points:
         cols = st.columns(len(points) + 1)
         cols[0].markdown(title)
         if kind == "recon":
-            cols[0].image(crisp_grid(x[sweep_results.example_indices(len(x))], ncols=4, tile=48), width="stretch")
+            display.batch(x[sweep_results.example_indices(len(x))], 4, 48, width="stretch", where=cols[0])
         for col, p in zip(cols[1:], points, strict=True):
             col.markdown(f"**{label[p.name]}**")
-            col.image(crisp_grid(getattr(views[p.name], kind), ncols=4, tile=48), width="stretch")
+            display.batch(getattr(views[p.name], kind), 4, 48, width="stretch", where=col)
 
 if data == "shapes":
     st.subheader("Which latent dimension tracks which true factor?")

@@ -3,9 +3,8 @@
 import numpy as np
 import streamlit as st
 
-from explorer import shared
+from explorer import display, shared
 from explorer.components.map_overlay import MapClick, MapMarker, map_overlay
-from vae_core.images import crisp, crisp_grid
 from vae_core.projection import default_method, linear_map
 
 ctx = shared.header_with_context(
@@ -51,9 +50,8 @@ def explore(ctx: shared.Context) -> None:
             if selected is not None:
                 st.subheader(f"Test image #{selected} · label {ctx.label(selected)}")
                 original, recon = st.columns(2)
-                original.image(crisp(ctx.x[selected], 112), caption="original x", width=112)
-                recon.image(crisp(ctx.decode(ctx.mu[selected])[0], 112), caption="decode(μ)",
-                            width=112)
+                display.item(ctx.x[selected], 112, "original x", where=original)
+                display.decoded(ctx, ctx.mu[selected], tile=112, caption="decode(μ)", where=recon)
             else:
                 st.info("Click a dot on the map to select a test image.")
 
@@ -94,11 +92,9 @@ def explore(ctx: shared.Context) -> None:
         if group:
             st.subheader(f"Selected group: {len(group)} images")
             shown = np.asarray(group[:48])
-            grid = crisp_grid(ctx.x[shown], ncols=16, tile=48)
-            st.image(grid, width=grid.shape[1],
-                     caption="the group's originals" + (" (first 48)" if len(group) > 48 else ""))
-            st.image(crisp(ctx.decode(ctx.mu[shown].mean(0))[0], 96), width=96,
-                     caption="decode(mean of their μ)")
+            display.batch(ctx.x[shown], 16, 48, width="natural",
+                          caption="the group's originals" + (" (first 48)" if len(group) > 48 else ""))
+            display.decoded(ctx, ctx.mu[shown].mean(0), tile=96, caption="decode(mean of their μ)")
 
 
 explore(ctx)

@@ -8,10 +8,9 @@ import streamlit as st
 import torch
 from plotly.colors import hex_to_rgb, qualitative
 
-from explorer import shared
+from explorer import display, shared
 from vae_core.analysis import posterior as post
 from vae_core.data import first_of_each_label
-from vae_core.images import crisp_grid
 from vae_core.losses import kl_per_dim
 from vae_core.metrics import active_unit_mask
 
@@ -107,7 +106,7 @@ with img_col, st.container(key="inside_draws"):
     for j, i in enumerate(chosen):
         row = np.concatenate([ctx.x[i][None], ctx.decode(ctx.mu[i]), np.ones_like(ctx.x[:1]), ctx.decode(draws[i])])
         st.markdown(f"<span style='color:{COLORS[j]}'>●</span> {names[i]}", unsafe_allow_html=True)
-        st.image(crisp_grid(row, ncols=len(row), tile=48), width="stretch")
+        display.batch(row, len(row), 48, width="stretch")
     if not chosen:
         st.info("Pick a test image above.")
 
@@ -134,7 +133,7 @@ with img_col:
     for label, part in (("best covered by q(z)", slice(None, SHOWN)), ("deepest in holes", slice(SHOWN, None))):
         st.markdown(f"**The {SHOWN} prior draws {label}** · distance to the nearest real decode "
                     f"{dist[part].mean():.3f}")
-        st.image(crisp_grid(ctx.decode(hz[part]), ncols=SHOWN, tile=48), width="stretch")
+        display.decoded(ctx, hz[part], SHOWN, 48, width="stretch")
     st.caption(f"Of 256 draws z ~ N(0, I), the {SHOWN} where log p(z) − log q(z) is lowest and the {SHOWN} where it "
                "is highest. Distance: RMS pixel difference to the closest decode(μ) of a test image; decodes from "
                "holes are images the model never draws for a real one.")

@@ -4,10 +4,10 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from explorer import shared
+from explorer import display, shared
 from explorer.components.map_overlay import MapClick, map_overlay
 from vae_core import interpolate
-from vae_core.images import crisp_grid, gif_bytes, scale_for
+from vae_core.images import gif_bytes, scale_for
 from vae_core.latent import path_norms, typical_norm
 from vae_core.projection import default_method
 
@@ -61,8 +61,8 @@ shared.set_query(a=a, b=b, m=method, n=steps)
 
 path = interpolate(ctx.mu[a], ctx.mu[b], steps, method)
 images = ctx.decode(path)
-st.image(crisp_grid(images, ncols=steps, tile=80), width="stretch",
-         caption=f"#{a} (label {ctx.label(a)}) → #{b} (label {ctx.label(b)}), {steps} steps by {method}")
+display.batch(images, steps, 80, width="stretch",
+              caption=f"#{a} (label {ctx.label(a)}) → #{b} (label {ctx.label(b)}), {steps} steps by {method}")
 gif = gif_bytes(images, scale=scale_for(images.shape[-2], 160))
 st.download_button("Download as animated GIF", gif, file_name=f"{ctx.name}-{method}-{a}-{b}.gif",
                    mime="image/gif", key="interp_gif", icon=":material/download:", on_click="ignore")

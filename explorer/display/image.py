@@ -1,0 +1,25 @@
+"""The image renderer: items are (C, H, W) arrays in [0, 1], drawn with sharp square pixels."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from vae_core.images import crisp, crisp_grid
+
+
+def item(x: np.ndarray, size: int, caption: str | None, where) -> None:
+    """One image scaled by a whole number to about size px."""
+    where.image(crisp(x, size), width=size, caption=caption)
+
+
+def batch(xs: np.ndarray, ncols: int, tile: int, caption: str | None, width: str, where) -> None:
+    """A grid of images, each about tile px."""
+    grid = crisp_grid(xs, ncols=ncols, tile=tile)
+    where.image(grid, width=grid.shape[1] if width == "natural" else width, caption=caption)
+
+
+def live_decoder(model, z: list[float], dims: list[int], key: str, **kw) -> list[float]:
+    """The canvas decoder component (explorer/components/latent_decoder.py)."""
+    from explorer.components.latent_decoder import latent_decoder
+
+    return latent_decoder(model, z, dims, key=key, **kw)
