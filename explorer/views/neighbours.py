@@ -108,7 +108,8 @@ else:
     with live_col:
         d = ctx.latent_dim  # inputs [μ, s]: only s gets a slider; a new image starts again at s = 0
         s = display.live_decoder(ctx.x.shape[1:], with_strength(ctx.model, ctx.sha, tuple(v.tolist())),
-                                 [*ctx.mu[i].tolist(), 0.0], [d], key="nb_strength", labels=["strength s"], value_range=(-3.0, 3.0), size=112)[d]
+                                 [*ctx.mu[i].tolist(), 0.0], [d], key="nb_strength", labels=["strength s"],
+                                 value_range=(-3.0, 3.0), size=112)[d]
     display.decoded(ctx, nb.along(ctx.mu[i], v, STRENGTHS), len(STRENGTHS), 64, where=strip_col,
                     caption="s = " + "   ".join(f"{t:+g}" for t in STRENGTHS) + " (decoded on the server)")
 
