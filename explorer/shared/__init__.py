@@ -21,10 +21,12 @@ from explorer.shared.state import (
     query_int,
     reset_selection,
     resolve_checkpoint,
+    session_job,
+    set_defaults,
     set_query,
 )
 
 __all__ = ["DEFAULT_CHECKPOINT", "HOVER_PX", "PROJECTIONS", "REPO", "Context", "axis_titles", "checkpoints_root",
            "current", "decoder_panel", "header", "header_with_context", "init_state", "keep_page_state",
            "latent_map", "load_model", "load_test_set", "open_context", "projection", "query_floats", "query_int",
-           "reset_selection", "resolve_checkpoint", "selected_indices", "set_query"]
+           "reset_selection", "resolve_checkpoint", "selected_indices", "session_job", "set_defaults", "set_query"]

@@ -13,6 +13,7 @@ Pages add their own widget keys (explore_*, interp_*, gen_*), listed in explorer
 from __future__ import annotations
 
 import os
+import uuid
 from pathlib import Path
 
 import numpy as np
@@ -98,6 +99,19 @@ def keep_page_state() -> None:
     for key in list(st.session_state):
         if page_keys.kept(key):
             st.session_state[key] = st.session_state[key]
+
+
+def set_defaults(values: dict) -> None:
+    """A page's starting settings, for the keys this session has no value for yet (not widget defaults: the URL,
+    lessons and other pages set them too)."""
+    for key, value in values.items():
+        st.session_state.setdefault(key, value)
+
+
+def session_job(registry, id_key: str):
+    """This browser session's job in a vae_core.jobs registry, or None; the session's opaque id is kept under
+    id_key (one job per session and page kind)."""
+    return registry.get(st.session_state.setdefault(id_key, uuid.uuid4().hex))
 
 
 def reset_selection() -> None:

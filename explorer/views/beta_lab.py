@@ -2,7 +2,6 @@
 rate-distortion curve, reconstructions and samples per β, active units and, on shapes, how each latent dimension
 tracks the true factors (vae_core.analysis.disentangle). Saved sweeps are found and shown without retraining."""
 
-import uuid
 from dataclasses import replace
 
 import numpy as np
@@ -77,13 +76,12 @@ def factor_section(reports: dict[str, disentangle.FactorReport]) -> None:
 
 
 root, sweeps = shared.checkpoints_root(), sweep.default_sweeps()
-session = st.session_state.setdefault("beta_session", uuid.uuid4().hex)  # one sweep per browser session
 picked = picked_data()
 start = sweep.preset(picked if picked in DATASETS else "digits")
-for key, value in dict(beta_data=start.data, beta_betas=list(start.betas), beta_epochs=start.epochs,
-                       beta_latent=start.latent_dim).items():
-    st.session_state.setdefault(key, value)
-job = sweeps.get(session)
+shared.set_defaults(dict(beta_data=start.data, beta_betas=list(start.betas), beta_epochs=start.epochs,
+                         beta_latent=start.latent_dim))
+job = shared.session_job(sweeps, "beta_session")
+session = st.session_state["beta_session"]
 
 shared.header(
     "Beta lab",

@@ -5,7 +5,6 @@ page only reads its snapshot, polling with fragments while a job is active.
 """
 
 import re
-import uuid
 
 import plotly.graph_objects as go
 import streamlit as st
@@ -34,14 +33,12 @@ PROGRESS_EVERY, CHARTS_EVERY = 1.0, 5.0
 LAYOUT = dict(height=440, font=dict(size=15), margin=dict(l=10, r=10, t=50, b=10))
 
 registry, root = training.default_registry(), shared.checkpoints_root()
-session = st.session_state.setdefault("train_session", uuid.uuid4().hex)  # opaque, one per browser session
-for key, value in SETTINGS.items():  # the app frame keeps them across pages (explorer/page_keys.py)
-    st.session_state.setdefault(key, value)
-st.session_state.setdefault("train_name", training.free_name("my-vae", root))
+shared.set_defaults(SETTINGS | {"train_name": training.free_name("my-vae", root)})  # kept: explorer/page_keys.py
 if st.session_state.pop("train_renew_name", False):  # the last run took this name: offer a fresh one
     st.session_state["train_name"] = training.free_name(re.sub(r"-\d+$", "", st.session_state["train_name"])
                                                         or "my-vae", root)
-job = registry.get(session)
+job = shared.session_job(registry, "train_session")
+session = st.session_state["train_session"]
 
 shared.header(
     "Train a VAE",
