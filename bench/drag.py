@@ -1,5 +1,5 @@
 """Images per second while dragging a latent slider, in headless Chromium, side by side: the explorer's
-in-browser decoder (explorer/pages/_decoder_demo.py) against native st.slider widgets that decode with torch
+in-browser decoder (tests/e2e/decoder_demo.py) against native st.slider widgets that decode with torch
 on each rerun (bench/native_slider_app.py). Both show the same seeded default conv 28x28 decoder.
 
 The mouse moves back and forth along the slider at a hand's pace (--rate moves per second, --speed px/s);
@@ -97,7 +97,7 @@ async def native_drag(page, url: str, args) -> dict:
 
 async def run(args) -> dict[str, list]:
     h = e2e_helpers()
-    with h.streamlit_server("explorer/pages/_decoder_demo.py") as demo, \
+    with h.streamlit_server("tests/e2e/decoder_demo.py") as demo, \
             h.streamlit_server("bench/native_slider_app.py") as native:
         url_demo = (demo.url(ckpt=args.ckpt, dims="0,1") if args.ckpt
                     else demo.url(arch="conv", shape="1x28x28", latent=args.latent, dims="0,1"))

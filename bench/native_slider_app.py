@@ -4,13 +4,20 @@
 decoder demo page, so both sides of the benchmark draw the same images.
 """
 
+import importlib.util
 import time
+from pathlib import Path
 
 import numpy as np
 import streamlit as st
 import torch
 
-from explorer.pages._decoder_demo import demo_model, demo_z
+# The demo page lives with the browser tests (tests/ is no package), so it is loaded by its path.
+_spec = importlib.util.spec_from_file_location(
+    "decoder_demo", Path(__file__).resolve().parents[1] / "tests" / "e2e" / "decoder_demo.py")
+_demo = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_demo)
+demo_model, demo_z = _demo.demo_model, _demo.demo_z
 
 latent = int(st.query_params.get("latent", 2))
 model = st.cache_resource(demo_model)("conv", (1, 28, 28), latent, "bernoulli", 0)

@@ -73,12 +73,7 @@ def main(argv: list[str] | None = None) -> int:
 
     print(f"Latent Lab: importing torch, plotly, vae_core... ({warm_imports():.1f} s)", file=sys.stderr)
     print(f"Latent Lab: loading the default checkpoint's data... ({warm_default_data(root):.1f} s)", file=sys.stderr)
-    from streamlit.runtime.pages_manager import PagesManager
     from streamlit.web import cli
-
-    # app.py routes with st.navigation; never treat explorer/pages/ as a legacy pages folder, not even
-    # for the first request (see explorer.shared.run_through_app).
-    PagesManager.uses_pages_directory = False
 
     flags = ["--server.headless", "true", "--server.port", str(args.port)]
     if args.address:

@@ -18,6 +18,9 @@ from explorer import lesson_bar, server_tuning, shared  # noqa: E402
 from vae_core import checkpoint as ck  # noqa: E402
 
 FAVICON = HERE / "assets" / "favicon.png"
+# The page scripts. Not "pages/": Streamlit treats a pages/ folder beside the main script as legacy multipage
+# navigation and, until a run calls st.navigation, serves a subpage's URL by running that file alone.
+VIEWS = HERE / "views"
 CSS = """<style>
 [data-testid="stImage"] img { image-rendering: pixelated; }   /* pixels stay sharp squares */
 .block-container { padding-top: 2.2rem; }
@@ -43,9 +46,9 @@ HOME = "explore"  # the page at /
 
 def menu_pages() -> dict[str, st.Page]:
     """The menu's pages by file stem, each at /<stem> except the home page, which Streamlit serves at /."""
-    return {stem: st.Page(HERE / "pages" / f"{stem}.py", title=title, icon=f":material/{icon}:",
+    return {stem: st.Page(VIEWS / f"{stem}.py", title=title, icon=f":material/{icon}:",
                           default=stem == HOME, url_path="" if stem == HOME else None)
-            for stem, title, icon in PAGES if (HERE / "pages" / f"{stem}.py").exists()}
+            for stem, title, icon in PAGES if (VIEWS / f"{stem}.py").exists()}
 
 
 def home_alias(pages: dict[str, st.Page]) -> list[st.Page]:
@@ -53,12 +56,12 @@ def home_alias(pages: dict[str, st.Page]) -> list[st.Page]:
 
     Streamlit 1.67 serves the default page only at / (its url_path is "" to the router), so /explore said
     "Page not found". The home page takes the url_path "" rather than its inferred "explore", leaving that
-    path free for the twin; the twin comes after it, so st.switch_page("pages/explore.py") still opens /.
+    path free for the twin; the twin comes after it, so st.switch_page("views/explore.py") still opens /.
     """
     if HOME not in pages:
         return []
     home = pages[HOME]
-    return [st.Page(HERE / "pages" / f"{HOME}.py", title=home.title, icon=home.icon, url_path=HOME,
+    return [st.Page(VIEWS / f"{HOME}.py", title=home.title, icon=home.icon, url_path=HOME,
                     visibility="hidden")]
 
 
@@ -93,30 +96,24 @@ def main() -> None:
     st.html(CSS)
     names = ck.list_checkpoints(shared.checkpoints_root())
     shared.init_state(names)
-    for key in shared.PERSISTENT:  # keep page widgets' values while other pages run
-        if key in st.session_state:
-            st.session_state[key] = st.session_state[key]
+    shared.keep_page_state()  # page widgets keep their values while other pages run
 
     lesson_bar.start_from_url()
     pages = menu_pages()
     lesson = lesson_bar.active_lesson(set(pages))
     page = st.navigation([*pages.values(), *home_alias(pages)], position="hidden" if lesson else "sidebar")
     if lesson:
-        st.session_state["checkpoint"] = st.session_state.get("checkpoint")  # its picker is hidden: keep it
         lesson_bar.apply_pending_step(lesson, pages, page, names)
         lesson_bar.render(lesson)
     else:
         checkpoint_sidebar(names)
     if error := st.session_state.pop("_url_error", None):
         st.error(f"Link problem: {error}")
-    st.session_state["_app_frame"] = True  # pages check it: see shared.run_through_app
     try:
         page.run()
     except Exception as exc:  # noqa: BLE001 - never a traceback in the UI; the log keeps it
         logging.getLogger("explorer").exception("page %s failed", page.title)
         st.error(f"Something went wrong on this page: {type(exc).__name__}: {exc}")
-    finally:
-        st.session_state.pop("_app_frame", None)
     server_tuning.tune_once()  # after the first run: its imports and caches are the long-lived part
 
 

@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 REPO = Path(__file__).resolve().parents[1]
 APP = str(REPO / "explorer" / "app.py")
 BUNDLED = REPO / "checkpoints" / "digits-2d"
-PAGES = ["pages/explore.py", "pages/interpolate.py", "pages/generate.py"]
+PAGES = ["views/explore.py", "views/interpolate.py", "views/generate.py"]
 
 pytestmark = pytest.mark.skipif(not (BUNDLED / "model.safetensors").exists(),
                                 reason="checkpoints/digits-2d is missing (make checkpoints)")
@@ -96,7 +96,7 @@ def test_url_reopens_the_selected_image_and_interpolation():
     assert at.query_params["i"] == "5"
     assert [float(v) for v in at.query_params["z"].split(",")] == [0.5, -1.0]
 
-    at = run({"a": "3", "b": "7", "m": "lerp", "n": "5"}, page="pages/interpolate.py")
+    at = run({"a": "3", "b": "7", "m": "lerp", "n": "5"}, page="views/interpolate.py")
     assert not at.exception
     assert at.number_input(key="interp_a").value == 3 and at.number_input(key="interp_b").value == 7
     assert at.radio(key="interp_method").value == "lerp" and at.session_state["interp_steps"] == 5
@@ -108,24 +108,24 @@ def test_out_of_range_index_in_url_is_ignored():
     at = run({"i": "999999", "a": "-4"})
     assert not at.exception and not at.error
     assert not any(s.startswith("Test image") for s in texts(at.subheader))
-    at.switch_page("pages/interpolate.py").run()
+    at.switch_page("views/interpolate.py").run()
     assert not at.exception and at.number_input(key="interp_a").value == 0
 
 
 def test_interpolate_random_pair_and_generate_controls():
-    at = run(page="pages/interpolate.py")
+    at = run(page="views/interpolate.py")
     at.button(key="interp_random").click().run()
     a, b = at.number_input(key="interp_a").value, at.number_input(key="interp_b").value
     assert a != b and not at.exception
     at.radio(key="interp_method").set_value("lerp").run()
     assert not at.exception and at.query_params["m"] == "lerp"
 
-    at.switch_page("pages/generate.py").run()
+    at.switch_page("views/generate.py").run()
     at.slider(key="gen_temperature").set_value(0.5).run()
     at.number_input(key="gen_seed").set_value(7).run()
     assert not at.exception and not at.error
     assert at.query_params["seed"] == "7"
-    at.switch_page("pages/interpolate.py").run()  # values survive a visit to another page
+    at.switch_page("views/interpolate.py").run()  # values survive a visit to another page
     assert at.number_input(key="interp_a").value == a and at.radio(key="interp_method").value == "lerp"
 
 

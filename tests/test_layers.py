@@ -1,6 +1,7 @@
 """The layers of docs/ARCHITECTURE.md ("Layers and their imports"), read from every import statement (those
 inside functions too): core imports only core, analysis only core, jobs core, jobs and one analysis module;
-nothing in vae_core imports the app or its UI packages; lessons need only the standard library."""
+nothing in vae_core imports the app or its UI packages; lessons need only the standard library and the
+page-key table, itself standard library only."""
 
 import ast
 import sys
@@ -72,8 +73,10 @@ def test_jobs_import_core_each_other_and_the_sweep_results(path):
     assert ours(path) - CORE - jobs - {"vae_core", "vae_core.analysis.sweep_results"} == set()
 
 
-def test_lessons_need_only_the_standard_library():
-    found = imports(REPO / "explorer" / "lessons" / "__init__.py")
+def test_lessons_need_only_the_standard_library_and_the_page_key_table():
+    found = imports(REPO / "explorer" / "lessons" / "__init__.py") - {"explorer.page_keys"}
+    assert {n.split(".")[0] for n in found} - set(sys.stdlib_module_names) - {"__future__"} == set()
+    found = imports(REPO / "explorer" / "page_keys.py")
     assert {n.split(".")[0] for n in found} - set(sys.stdlib_module_names) - {"__future__"} == set()
 
 

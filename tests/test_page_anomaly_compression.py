@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 REPO = Path(__file__).resolve().parents[1]
 APP = str(REPO / "explorer" / "app.py")
 CHECKPOINTS = ["digits-2d", "shapes-6d"]
-PAGES = ["pages/anomaly.py", "pages/compression.py"]
+PAGES = ["views/anomaly.py", "views/compression.py"]
 
 
 @pytest.fixture(autouse=True)
@@ -37,14 +37,14 @@ def test_page_runs_cleanly(name, page):
 
 
 def test_anomaly_page_shows_an_auroc_per_set():
-    at = run("digits-2d", "pages/anomaly.py")
+    at = run("digits-2d", "views/anomaly.py")
     aurocs = {m.label.split("·")[1].strip(): float(m.value) for m in at.metric if m.label.startswith("AUROC")}
     assert set(aurocs) == {"shapes", "noise", "inverted", "rotated 90°"}
     assert aurocs["shapes"] > 0.9
 
 
 def test_compression_page_shows_bits_for_the_chosen_images():
-    at = run("digits-2d", "pages/compression.py")
+    at = run("digits-2d", "views/compression.py")
     chosen = at.multiselect(key="comp_images").value
     assert len(chosen) == 5
     table = at.dataframe[0].value

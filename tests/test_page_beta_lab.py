@@ -12,7 +12,7 @@ from vae_core.jobs.registry import Registry
 
 REPO = Path(__file__).resolve().parents[1]
 APP = str(REPO / "explorer" / "app.py")
-PAGE = "pages/beta_lab.py"
+PAGE = "views/beta_lab.py"
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from streamlit.testing.v1 import AppTest
 
 REPO = Path(__file__).resolve().parents[1]
 APP = str(REPO / "explorer" / "app.py")
-PAGE = "pages/inside.py"
+PAGE = "views/inside.py"
 CHECKPOINTS = ["digits-2d", "shapes-6d"]
 
 
@@ -50,7 +50,7 @@ def test_sampling_dims_and_samples_survive_a_visit_to_explore():
     assert_clean(at)
     assert at.session_state["decoder_dims"] == [1, 4]  # the Explore page's decoder panel reads this
     at.multiselect(key="inside_samples_shapes-6d").set_value([5, 7]).run()
-    at.switch_page("pages/explore.py").run()
+    at.switch_page("views/explore.py").run()
     assert_clean(at)
     at.switch_page(PAGE).run()
     assert_clean(at)
@@ -86,6 +86,6 @@ def test_dims_chosen_here_become_the_explore_sliders_of_a_wide_latent(tmp_path, 
     assert_clean(at)
     at.multiselect(key="inside_dims_wide").set_value([2, 9]).run()
     assert_clean(at)
-    at.switch_page("pages/explore.py").run()
+    at.switch_page("views/explore.py").run()
     assert_clean(at)
     assert at.multiselect(key="decoder_dims").value == [2, 9]

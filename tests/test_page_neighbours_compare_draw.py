@@ -15,7 +15,7 @@ from vae_core.models import VAE
 REPO = Path(__file__).resolve().parents[1]
 APP = str(REPO / "explorer" / "app.py")
 CHECKPOINTS = ["digits-2d", "shapes-6d"]
-PAGES = ["pages/neighbours.py", "pages/compare.py", "pages/draw.py"]
+PAGES = ["views/neighbours.py", "views/compare.py", "views/draw.py"]
 
 
 def run(name: str, page: str) -> AppTest:
@@ -60,7 +60,7 @@ def test_page_runs_cleanly(name, page):
 
 
 def test_neighbours_follow_the_chosen_index():
-    at = run("digits-2d", "pages/neighbours.py")
+    at = run("digits-2d", "views/neighbours.py")
     at.number_input(key="nb_index").set_value(17).run()
     assert not at.exception, at.exception
     assert at.session_state["selected"] == 17
@@ -71,7 +71,7 @@ def test_neighbours_follow_the_chosen_index():
 
 
 def test_neighbours_offer_factor_attributes_on_shapes():
-    at = run("shapes-6d", "pages/neighbours.py")
+    at = run("shapes-6d", "views/neighbours.py")
     assert at.selectbox(key="nb_by").options == ["label", "x", "y", "scale", "rotation"]
     at.selectbox(key="nb_by").set_value("scale").run()
     assert not at.exception, at.exception
@@ -80,7 +80,7 @@ def test_neighbours_offer_factor_attributes_on_shapes():
 
 def test_compare_says_when_the_shapes_differ(tmp_path, monkeypatch):
     monkeypatch.setenv("LATENT_LAB_CHECKPOINTS", str(bundled_copies(tmp_path, "digits-2d", "shapes-6d")))
-    at = run("digits-2d", "pages/compare.py")  # 8x8 digits and 32x32 shapes: nothing to compare
+    at = run("digits-2d", "views/compare.py")  # 8x8 digits and 32x32 shapes: nothing to compare
     assert not at.exception
     assert at.selectbox(key="cmp_b").value == "shapes-6d"
     assert any("same input shape" in w.value and "Train page" in w.value for w in at.warning)
@@ -88,7 +88,7 @@ def test_compare_says_when_the_shapes_differ(tmp_path, monkeypatch):
 
 
 def test_compare_shows_two_rows(two_digit_models):
-    at = run("digits-2d", "pages/compare.py")
+    at = run("digits-2d", "views/compare.py")
     assert not at.exception, at.exception
     assert not at.error, [e.value for e in at.error]
     table = at.table[0].value
@@ -99,5 +99,5 @@ def test_compare_shows_two_rows(two_digit_models):
 
 
 def test_draw_asks_for_a_drawing_first():
-    at = run("digits-2d", "pages/draw.py")
+    at = run("digits-2d", "views/draw.py")
     assert any("Draw something first" in i.value for i in at.info)

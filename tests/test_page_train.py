@@ -17,7 +17,7 @@ def train_page(tmp_path, monkeypatch) -> AppTest:
     monkeypatch.setenv("LATENT_LAB_CHECKPOINTS", str(tmp_path))
     at = AppTest.from_file(APP, default_timeout=60)
     at.run()  # AppTest needs one run before switching pages
-    return at.switch_page("pages/train.py").run()
+    return at.switch_page("views/train.py").run()
 
 
 def test_learning_rate_defaults_to_the_library_default(train_page):

@@ -337,7 +337,7 @@ def test_train_page_refuses_odd_names_and_writes_nothing(at_root):
     before = sorted(p.name for p in at_root.iterdir())
     at = AppTest.from_file(APP, default_timeout=90)
     at.run()
-    at.switch_page("pages/train.py").run()
+    at.switch_page("views/train.py").run()
     assert not at.exception
     for bad in ["../escape", "/tmp/abs", "a b", "x\ny", "..", "ü"]:  # max_chars=64 stops longer ones
         at.text_input(key="train_name").set_value(bad)

@@ -7,7 +7,8 @@ A lesson is a small JSON file that a teacher can copy and edit, for example::
      "steps": [{"title": "The map", "page": "explore", "text": "Each dot is ...",
                 "state": {"checkpoint": "digits-2d", "selected": 3}}]}
 
-`state` may set only the keys in STATE_KEYS, so a lesson cannot reach into anything else.
+`state` may set only the keys in STATE_KEYS (those explorer/page_keys.py marks for lessons), so a lesson
+cannot reach into anything else.
 """
 
 from __future__ import annotations
@@ -17,23 +18,12 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from explorer.page_keys import lesson_keys
+
 LESSON_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 MAX_STEPS = 50
-# What a step may preset, with the type each value must have.
-STATE_KEYS: dict[str, type | tuple[type, ...]] = {
-    "checkpoint": str,
-    "selected": int,
-    "z": list,
-    "decoder_dims": list,
-    "explore_method": str,
-    "explore_color": str,
-    "interp_a": int,
-    "interp_b": int,
-    "interp_method": str,
-    "interp_steps": int,
-    "gen_temperature": (int, float),
-    "gen_seed": int,
-}
+# What a step may preset, with the type each value must have: the `lesson` column of the page-key table.
+STATE_KEYS: dict[str, type | tuple[type, ...]] = lesson_keys()
 
 
 class LessonError(ValueError):

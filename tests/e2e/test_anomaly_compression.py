@@ -41,7 +41,7 @@ def test_anomaly_page_shows_auroc_and_scores_an_upload(app, page, e2e):
     e2e.open_app(page, app.url("anomaly", ckpt="digits-2d"))  # the sets and AUROCs below are digits-2d's
     expect(page.locator("h1").first).to_contain_text("Anomaly detection")
     aurocs = page.locator(".st-key-anomaly_auroc")
-    # A fresh server's first run of a subpage reruns through app.py (shared.run_through_app), and scoring
+    # A fresh server's first run loads the model and data, and scoring
     # takes seconds on a busy machine: wait for the numbers, then for the run to end.
     expect(aurocs).to_contain_text("AUROC · shapes", timeout=60_000)
     e2e.wait_for_app(page)

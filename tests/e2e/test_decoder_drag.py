@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 
 pytestmark = pytest.mark.e2e
 
-DEMO = "explorer/pages/_decoder_demo.py"
+DEMO = "tests/e2e/decoder_demo.py"
 ROOT = '[data-testid="latent-decoder"]'
 
 

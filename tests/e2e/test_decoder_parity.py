@@ -20,7 +20,7 @@ from vae_core.export import export_decoder
 pytestmark = pytest.mark.e2e
 
 REPO = Path(__file__).resolve().parents[2]
-DEMO = "explorer/pages/_decoder_demo.py"
+DEMO = "tests/e2e/decoder_demo.py"
 JS = REPO / "explorer/components/decoder_runtime.js"
 ROOT = '[data-testid="latent-decoder"]'
 ORIGIN = "http://decoder.test"  # never reaches the network: page.route answers every request

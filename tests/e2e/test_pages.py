@@ -109,9 +109,10 @@ def menu_pages() -> list[tuple[str, str]]:
                  and any(isinstance(t, ast.Name) and t.id == "PAGES" for t in node.targets))
     out = []
     for stem, _, _ in table:
-        source = REPO / "explorer" / "pages" / f"{stem}.py"
-        if source.exists():
-            out.append((stem, re.search(r'^st\.title\("([^"]+)"\)', source.read_text(), re.M).group(1)))
+        source = REPO / "explorer" / "views" / f"{stem}.py"
+        if source.exists():  # the title is the first argument of the page's shared.header call
+            out.append((stem, re.search(r'^[\w ]*=? ?shared\.header\w*\(\s*"([^"]+)"', source.read_text(),
+                                        re.M).group(1)))
     return out
 
 

@@ -3,18 +3,14 @@
 import numpy as np
 import streamlit as st
 
-from explorer import shared
-from vae_core.images import crisp_grid
+from explorer import display, shared
 from vae_core.latent import manifold_grid, traversal_values, traverse
 from vae_core.losses import kl_per_dim
 
-shared.run_through_app()
-st.title("Generate new images")
-st.caption("The decoder turns any z into an image, so drawing z from the prior N(0, I) makes new images "
-           "that are in no dataset.")
-ctx = shared.current()
-if ctx is None:
-    st.stop()
+ctx = shared.header_with_context(
+    "Generate new images",
+    "The decoder turns any z into an image, so drawing z from the prior N(0, I) makes new images "
+    "that are in no dataset.")
 d = ctx.latent_dim
 for key, default in (("gen_temperature", 1.0), ("gen_seed", 0), ("gen_grid", 15), ("gen_steps", 9),
                      ("gen_span", 3.0), ("gen_base", "the origin (prior mean)")):
@@ -29,8 +25,8 @@ with samples_tab:
     seed = c2.number_input("Seed", 0, 2**31 - 1, key="gen_seed")
     shared.set_query(seed=seed)
     z = np.random.default_rng(int(seed)).standard_normal((48, d)).astype(np.float32) * temperature
-    st.image(crisp_grid(ctx.decode(z), ncols=12, tile=64), width="stretch",
-             caption=f"48 samples: z ~ N(0, {temperature:g}² I), decoded (seed {seed})")
+    display.decoded(ctx, z, 12, 64, width="stretch",
+                    caption=f"48 samples: z ~ N(0, {temperature:g}² I), decoded (seed {seed})")
 
 with manifold_tab:
     c1, c2, c3 = st.columns([2, 1, 1])
@@ -43,10 +39,9 @@ with manifold_tab:
         st.warning("The manifold grid needs two different latent dimensions.")
     else:
         zs = manifold_grid(grid, dims=(dx, dy), latent_dim=d)
-        manifold = crisp_grid(ctx.decode(zs), ncols=grid, tile=36)
-        st.image(manifold, width=manifold.shape[1],
-                 caption=f"z{dx} left→right, z{dy} bottom→top, over the prior's 5%…95% quantiles; "
-                         "other dims 0. Each cell covers equal prior mass (Kingma & Welling 2014, fig. 4).")
+        display.decoded(ctx, zs, grid, 36, width="natural",
+                        caption=f"z{dx} left→right, z{dy} bottom→top, over the prior's 5%…95% quantiles; "
+                                "other dims 0. Each cell covers equal prior mass (Kingma & Welling 2014, fig. 4).")
 
 with traversal_tab:
     st.caption("Change one latent dimension at a time, keeping the others fixed: which factor of the "
@@ -65,7 +60,6 @@ with traversal_tab:
     for r, dim in enumerate(dims):
         label, row = st.columns([1, 9], vertical_alignment="center")
         label.markdown(f"**z{dim}**  \nKL {kl[dim]:.2f}")
-        strip = crisp_grid(images[r * steps:(r + 1) * steps], ncols=steps, tile=64)
-        row.image(strip, width=strip.shape[1])
+        display.batch(images[r * steps:(r + 1) * steps], steps, 64, width="natural", where=row)
     st.caption(f"Values {values[0]:g} … {values[-1]:g}. KL: mean nats this dimension carries about x; "
                "a dimension with KL ≈ 0 is unused and its row does not change.")

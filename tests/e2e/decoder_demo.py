@@ -1,4 +1,5 @@
-"""Test-only page: a seeded model in the latent decoder component, chosen by query parameters.
+"""Test-only page, in no menu (the browser tests and bench drag serve it alone): a seeded model in the latent
+decoder component, chosen by query parameters.
 
 `?arch=conv&shape=1x28x28&latent=2&likelihood=bernoulli&seed=0&dims=0,1` (these are the defaults;
 dims defaults to the first eight). tests/e2e import `demo_model` and `demo_z` to compute

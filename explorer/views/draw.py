@@ -7,12 +7,11 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from explorer import shared
+from explorer import display, shared
 from explorer.components.draw_canvas import draw_canvas
 from vae_core.analysis import drawing
 from vae_core.analysis.neighbours import knn
 from vae_core.analysis.posterior import ellipse, mass_within, reparameterize
-from vae_core.images import crisp, crisp_grid
 from vae_core.latent import encode_dataset
 from vae_core.uploads import UploadError, load_uploaded_image
 
@@ -44,13 +43,10 @@ def picture(source: str, shape) -> np.ndarray | None:
                            empty_message=empty)
 
 
-shared.run_through_app()
-st.title("Draw")
-st.caption("Draw a digit, or upload a picture: it is cropped, resized and centred the way the training images "
-           "were, then the encoder turns it into a Gaussian q(z|x) and the decoder turns that back into images.")
-ctx = shared.current()
-if ctx is None:
-    st.stop()
+ctx = shared.header_with_context(
+    "Draw",
+    "Draw a digit, or upload a picture: it is cropped, resized and centred the way the training images "
+    "were, then the encoder turns it into a Gaussian q(z|x) and the decoder turns that back into images.")
 shape = tuple(ctx.model.config.input_shape)
 
 input_col, result_col, map_col = st.columns([2, 1.7, 3.3], gap="large")
@@ -73,12 +69,12 @@ near = near[0]
 
 with result_col, st.container(key="draw_result"):
     seen, recon = st.columns(2)
-    seen.image(crisp(x, 112), width=112, caption="as the model sees it")
-    recon.image(crisp(ctx.decode(mu)[0], 112), width=112, caption="reconstruction, decode(μ)")
-    st.image(crisp_grid(ctx.decode(z), ncols=4, tile=56), caption=f"{SAMPLES} samples z ~ q(z|x), decoded: what "
+    display.item(x, 112, "as the model sees it", where=seen)
+    display.decoded(ctx, mu, tile=112, caption="reconstruction, decode(μ)", where=recon)
+    display.decoded(ctx, z, 4, 56, caption=f"{SAMPLES} samples z ~ q(z|x), decoded: what "
              "the encoder thinks your drawing could be")
     st.button("New samples", key="draw_resample", on_click=lambda: st.session_state.update(draw_seed=seed + 1))
-    st.image(crisp_grid(ctx.x[near[:5]], ncols=5, tile=48), caption="the test images nearest to μ")
+    display.batch(ctx.x[near[:5]], 5, 48, "the test images nearest to μ")
     if ctx.labels is not None:
         label, count = Counter(ctx.label(int(j)) for j in near).most_common(1)[0]
         st.caption(f"{count} of the 10 test images nearest to μ are labelled **{label}**.")

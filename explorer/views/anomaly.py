@@ -5,9 +5,8 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from explorer import shared
+from explorer import display, shared
 from vae_core.analysis import anomaly
-from vae_core.images import crisp, crisp_grid
 from vae_core.latent import encode_dataset
 from vae_core.metrics import auroc, roc_curve_points
 from vae_core.uploads import UploadError, load_uploaded_image
@@ -46,13 +45,10 @@ def histogram(s_in: np.ndarray, ood: dict, limit: float) -> go.Figure:
     return fig
 
 
-shared.run_through_app()
-st.title("Anomaly detection")
-st.caption("A VAE gives every image a score, −ELBO in nats, an upper bound on −log p(x): images unlike the "
-           "training data get high scores, so a threshold on the score flags them.")
-ctx = shared.current()
-if ctx is None:
-    st.stop()
+ctx = shared.header_with_context(
+    "Anomaly detection",
+    "A VAE gives every image a score, −ELBO in nats, an upper bound on −log p(x): images unlike the "
+    "training data get high scores, so a threshold on the score flags them.")
 spec = ctx.info.train_config.data
 
 c1, c2 = st.columns([2, 2])
@@ -74,7 +70,7 @@ with st.container(key="anomaly_auroc"):
     for col, (name, (images, s)) in zip(cols, ood.items(), strict=True):
         col.metric(f"AUROC · {name}", f"{auroc(s_in, s):.3f}",
                    help=f"{np.mean(s > limit):.0%} of {name} images score above the threshold")
-        col.image(crisp_grid(images[:8], ncols=4, tile=40), caption=f"{name}: {np.mean(s > limit):.0%} flagged")
+        display.batch(images[:8], 4, 40, f"{name}: {np.mean(s > limit):.0%} flagged", where=col)
 hist_col, roc_col = st.columns([3, 2], gap="large")
 hist_col.plotly_chart(histogram(s_in, ood, limit), key="anomaly_hist", config={"displaylogo": False})
 roc = go.Figure(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", line=dict(dash="dot", color="grey"), name="chance"))
@@ -92,9 +88,9 @@ st.subheader("The least typical test images")
 st.caption("The 12 test images with the highest scores, and what the model makes of them: often odd "
            "handwriting or shapes, sometimes a mislabelled example.")
 top = anomaly.worst(s_in, 12)
-st.image(crisp_grid(ctx.x[top], ncols=12, tile=72), width="stretch",
-         caption="originals: " + ", ".join(f"#{i} ({ctx.label(i)}) {s_in[i]:.0f}" for i in top))
-st.image(crisp_grid(ctx.decode(ctx.mu[top]), ncols=12, tile=72), width="stretch", caption="decode(μ)")
+display.batch(ctx.x[top], 12, 72, width="stretch",
+              caption="originals: " + ", ".join(f"#{i} ({ctx.label(i)}) {s_in[i]:.0f}" for i in top))
+display.decoded(ctx, ctx.mu[top], 12, 72, "decode(μ)", width="stretch")
 
 st.subheader("Score your own image")
 st.caption(f"Upload an image: it is scaled to {'×'.join(map(str, ctx.x.shape[2:]))} pixels, scored, and "
@@ -111,6 +107,6 @@ if upload is not None:
         with st.container(key="anomaly_verdict"):
             (st.warning if v.anomalous else st.success)(v.message)
             a, b, _ = st.columns([1, 1, 3])
-            a.image(crisp(x, 140), caption="as the model sees it", width=140)
-            recon = ctx.decode(encode_dataset(ctx.model, x[None]).mu)[0]
-            b.image(crisp(recon, 140), caption="its reconstruction, decode(μ)", width=140)
+            display.item(x, 140, "as the model sees it", where=a)
+            display.decoded(ctx, encode_dataset(ctx.model, x[None]).mu[0], tile=140,
+                            caption="its reconstruction, decode(μ)", where=b)

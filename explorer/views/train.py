@@ -5,7 +5,6 @@ page only reads its snapshot, polling with fragments while a job is active.
 """
 
 import re
-import uuid
 
 import plotly.graph_objects as go
 import streamlit as st
@@ -33,20 +32,18 @@ CURVES = [("test_neg_elbo", "−ELBO", "#1f3b73"), ("test_recon", "reconstructio
 PROGRESS_EVERY, CHARTS_EVERY = 1.0, 5.0
 LAYOUT = dict(height=440, font=dict(size=15), margin=dict(l=10, r=10, t=50, b=10))
 
-shared.run_through_app()
 registry, root = training.default_registry(), shared.checkpoints_root()
-session = st.session_state.setdefault("train_session", uuid.uuid4().hex)  # opaque, one per browser session
-saved = st.session_state.setdefault("train_saved", dict(SETTINGS, train_name=training.free_name("my-vae", root)))
+shared.set_defaults(SETTINGS | {"train_name": training.free_name("my-vae", root)})  # kept: explorer/page_keys.py
 if st.session_state.pop("train_renew_name", False):  # the last run took this name: offer a fresh one
-    saved["train_name"] = training.free_name(re.sub(r"-\d+$", "", saved["train_name"]) or "my-vae", root)
-    st.session_state["train_name"] = saved["train_name"]
-for key, value in saved.items():  # widgets forget their values on other pages; this keeps them
-    st.session_state.setdefault(key, value)
-job = registry.get(session)
+    st.session_state["train_name"] = training.free_name(re.sub(r"-\d+$", "", st.session_state["train_name"])
+                                                        or "my-vae", root)
+job = shared.session_job(registry, "train_session")
+session = st.session_state["train_session"]
 
-st.title("Train a VAE")
-st.caption("Training minimises −ELBO = reconstruction + β·KL. Watch the loss fall and the latent map "
-           "organise itself, then open the new checkpoint on any page.")
+shared.header(
+    "Train a VAE",
+    "Training minimises −ELBO = reconstruction + β·KL. Watch the loss fall and the latent map "
+    "organise itself, then open the new checkpoint on any page.")
 left, right = st.columns([1.2, 2.4], gap="large")
 
 with left.container(border=True):
@@ -77,7 +74,6 @@ with left.container(border=True):
     seed = c1.number_input("Seed", 0, 2**31 - 1, key="train_seed")
     name = st.text_input("Save as checkpoint", key="train_name", max_chars=64)
     overwrite = st.checkbox("overwrite", key="train_overwrite", help="Replace a checkpoint with this name.")
-    saved.update({key: st.session_state[key] for key in saved})
     if st.button("Start training", type="primary", width="stretch", disabled=bool(job and job.active)):
         try:
             if not spec or data_error:
@@ -183,6 +179,6 @@ with right:
     if not snap.active and snap.checkpoint:
         if st.button(f"Open {snap.checkpoint} in Explore", icon=":material/map:", key="train_open",
                      on_click=open_checkpoint, args=(snap.checkpoint,)):
-            st.switch_page("pages/explore.py")
+            st.switch_page("views/explore.py")
         with st.expander("History table"):
             st.dataframe(snap.history, hide_index=True)

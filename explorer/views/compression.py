@@ -5,11 +5,10 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from explorer import shared
+from explorer import display, shared
 from vae_core import checkpoint as ck
 from vae_core.analysis import compression
 from vae_core.data import first_of_each_label
-from vae_core.images import crisp_grid
 
 BARS = {"rate (bits)": ("VAE rate (lossy)", "#d62728"), "PNG pixel data (bits)": ("PNG pixel data", "#2ca02c"),
         "PNG file (bits)": ("PNG file", "#98df8a"), "raw (bits)": ("raw 8-bit pixels", "#7f7f7f")}
@@ -20,13 +19,10 @@ def table(_model, _x, name: str, weights_sha: str) -> compression.CompressionTab
     return compression.compression_table(_model, _x)
 
 
-shared.run_through_app()
-st.title("Compression")
-st.caption("The encoder says how precisely z must be known, q(z|x); the KL term of the ELBO is what sending z "
-           "at that precision costs: KL in nats ÷ ln 2 = bits per image (bits-back coding).")
-ctx = shared.current()
-if ctx is None:
-    st.stop()
+ctx = shared.header_with_context(
+    "Compression",
+    "The encoder says how precisely z must be known, q(z|x); the KL term of the ELBO is what sending z "
+    "at that precision costs: KL in nats ÷ ln 2 = bits per image (bits-back coding).")
 tab = table(ctx.model, ctx.x, ctx.name, ctx.sha)
 n = len(ctx.x)
 
@@ -36,11 +32,12 @@ if any(i >= n for i in st.session_state.get("comp_images") or []) or not st.sess
 chosen = st.multiselect("Test images", range(n), key="comp_images", max_selections=8,
                         format_func=lambda i: f"#{i} ({ctx.label(i)})")
 if chosen:
-    originals, recons = (crisp_grid(a, ncols=len(chosen), tile=96) for a in (ctx.x[chosen], ctx.decode(ctx.mu[chosen])))
-    st.image(originals, width=originals.shape[1], caption=f"originals {', '.join(f'#{i}' for i in chosen)}: "
-             + ", ".join(f"{tab.png_bits[i]}" for i in chosen) + " bits as PNG files")
-    st.image(recons, width=recons.shape[1], caption="their reconstructions decode(μ): "
-             + ", ".join(f"{tab.rate_bits[i]:.1f}" for i in chosen) + " bits of rate")
+    display.batch(ctx.x[chosen], len(chosen), 96, width="natural",
+                  caption=f"originals {', '.join(f'#{i}' for i in chosen)}: "
+                  + ", ".join(f"{tab.png_bits[i]}" for i in chosen) + " bits as PNG files")
+    display.decoded(ctx, ctx.mu[chosen], len(chosen), 96, width="natural",
+                    caption="their reconstructions decode(μ): "
+                    + ", ".join(f"{tab.rate_bits[i]:.1f}" for i in chosen) + " bits of rate")
 rows = {f"#{i} ({ctx.label(i)})": tab.row(i) for i in chosen} | {f"mean, {n} test images": tab.means()}
 distortion_help = "−log p(x | z = μ): what the reconstruction gets wrong, in the model's own units"
 st.dataframe(pd.DataFrame.from_dict(rows, orient="index").round(1),

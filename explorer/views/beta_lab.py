@@ -2,18 +2,16 @@
 rate-distortion curve, reconstructions and samples per β, active units and, on shapes, how each latent dimension
 tracks the true factors (vae_core.analysis.disentangle). Saved sweeps are found and shown without retraining."""
 
-import uuid
 from dataclasses import replace
 
 import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from explorer import shared
+from explorer import display, shared
 from vae_core import checkpoint as ck
 from vae_core.analysis import disentangle, sweep_results
 from vae_core.data import load_dataset
-from vae_core.images import crisp_grid
 from vae_core.jobs import sweep, training
 from vae_core.metrics import active_unit_mask
 
@@ -77,28 +75,27 @@ def factor_section(reports: dict[str, disentangle.FactorReport]) -> None:
                    "correlation only straight lines. A circle's rotation is invisible, so no model can learn it.")
 
 
-shared.run_through_app()
 root, sweeps = shared.checkpoints_root(), sweep.default_sweeps()
-session = st.session_state.setdefault("beta_session", uuid.uuid4().hex)  # one sweep per browser session
 picked = picked_data()
 start = sweep.preset(picked if picked in DATASETS else "digits")
-for key, value in dict(beta_data=start.data, beta_betas=list(start.betas), beta_epochs=start.epochs,
-                       beta_latent=start.latent_dim).items():
-    st.session_state.setdefault(key, value)
-job = sweeps.get(session)
+shared.set_defaults(dict(beta_data=start.data, beta_betas=list(start.betas), beta_epochs=start.epochs,
+                         beta_latent=start.latent_dim))
+job = shared.session_job(sweeps, "beta_session")
+session = st.session_state["beta_session"]
 
-st.title("Beta lab")
-st.caption("β weights the KL term of the loss: the higher β, the less information z keeps, so reconstructions blur, "
-           "samples look alike, and the few dimensions left tend to become more independent.")
+shared.header(
+    "Beta lab",
+    "β weights the KL term of the loss: the higher β, the less information z keeps, so reconstructions blur, "
+    "samples look alike, and the few dimensions left tend to become more independent.")
 left, right = st.columns([1, 2.6], gap="large")
 with left.container(border=True):
     data = st.segmented_control("Dataset", list(DATASETS), format_func=DATASETS.get, key="beta_data", required=True,
-                                on_change=use_preset, persist_state="session")
+                                on_change=use_preset)
     betas = st.pills("β values", sweep.BETA_CHOICES, selection_mode="multi", format_func="{:g}".format,
-                     key="beta_betas", persist_state="session")
+                     key="beta_betas")
     c1, c2 = st.columns(2)
-    epochs = c1.number_input("Epochs per β", 1, 1000, key="beta_epochs", persist_state="session")
-    latent = c2.number_input("Latent size", 1, 64, key="beta_latent", persist_state="session")
+    epochs = c1.number_input("Epochs per β", 1, 1000, key="beta_epochs")
+    latent = c2.number_input("Latent size", 1, 64, key="beta_latent")
     if st.button("Start sweep", type="primary", width="stretch", disabled=bool(job and job.active)):
         try:
             settings = replace(sweep.preset(data), betas=tuple(betas), epochs=int(epochs), latent_dim=int(latent))
@@ -170,10 +167,10 @@ if points:
         cols = st.columns(len(points) + 1)
         cols[0].markdown(title)
         if kind == "recon":
-            cols[0].image(crisp_grid(x[sweep_results.example_indices(len(x))], ncols=4, tile=48), width="stretch")
+            display.batch(x[sweep_results.example_indices(len(x))], 4, 48, width="stretch", where=cols[0])
         for col, p in zip(cols[1:], points, strict=True):
             col.markdown(f"**{label[p.name]}**")
-            col.image(crisp_grid(getattr(views[p.name], kind), ncols=4, tile=48), width="stretch")
+            display.batch(getattr(views[p.name], kind), 4, 48, width="stretch", where=col)
 
 if data == "shapes":
     st.subheader("Which latent dimension tracks which true factor?")

@@ -4,21 +4,17 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from explorer import shared
-from explorer.components.interpolation_strip import interpolation_strip
+from explorer import display, shared
 from explorer.components.map_overlay import MapClick, map_overlay
 from vae_core import interpolate
 from vae_core.images import gif_bytes, scale_for
 from vae_core.latent import path_norms, typical_norm
 from vae_core.projection import default_method
 
-shared.run_through_app()
-st.title("Interpolate between two images")
-st.caption("Encode two images, walk between their codes μ_A and μ_B, and decode every step. "
-           "A smooth, meaningful morph shows the latent space has no holes along the way.")
-ctx = shared.current()
-if ctx is None:
-    st.stop()
+ctx = shared.header_with_context(
+    "Interpolate between two images",
+    "Encode two images, walk between their codes μ_A and μ_B, and decode every step. "
+    "A smooth, meaningful morph shows the latent space has no holes along the way.")
 n = len(ctx.mu)
 
 
@@ -64,8 +60,8 @@ b2.button("Use the Explore selection", on_click=from_explore, key="interp_from_e
 shared.set_query(a=a, b=b, m=method, n=steps)
 
 # Drawn by the browser, which redraws it while the steps slider is dragged; the release reruns the page.
-interpolation_strip(ctx, a, b, method, steps, key="interp_strip",
-                    on_steps=lambda value: st.session_state.update(interp_steps=value))
+display.interpolation(ctx, a, b, method, steps, key="interp_strip",
+                      on_steps=lambda value: st.session_state.update(interp_steps=value))
 path = interpolate(ctx.mu[a], ctx.mu[b], steps, method)
 images = ctx.decode(path)
 gif = gif_bytes(images, scale=scale_for(images.shape[-2], 160))

@@ -5,10 +5,9 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from explorer import shared
+from explorer import display, shared
 from vae_core import checkpoint as ck
 from vae_core.data import DataError
-from vae_core.images import crisp_grid
 from vae_core.metrics import evaluate
 from vae_core.projection import default_method, project_latents
 
@@ -34,10 +33,10 @@ def describe(name: str) -> str:
     return f"{name} · {'×'.join(map(str, cfg.input_shape))} · z={cfg.latent_dim}"
 
 
-shared.run_through_app()
-st.title("Compare two checkpoints")
-st.caption("Two models side by side on the same test images: how the latent size, β or architecture changes "
-           "the map, the reconstructions and the numbers.")
+shared.header(
+    "Compare two checkpoints",
+    "Two models side by side on the same test images: how the latent size, β or architecture changes "
+    "the map, the reconstructions and the numbers.")
 infos = {}
 for name in ck.list_checkpoints(shared.checkpoints_root()):
     try:
@@ -110,6 +109,6 @@ with st.container(key="cmp_recons"):
                                                             for side, tag in zip(sides, "AB", strict=True)]:
         label_col, grid_col = st.columns([1, 6], vertical_alignment="center")
         label_col.markdown(f"**{name}**")
-        grid_col.image(crisp_grid(images, ncols=len(idx), tile=72))
+        display.batch(images, len(idx), 72, where=grid_col)
 st.caption("Each model reconstructs decode(μ) of the same test images: blur means the latent keeps too little "
            "about the image, a wrong digit means it keeps the wrong things.")

@@ -3,20 +3,15 @@
 import numpy as np
 import streamlit as st
 
-from explorer import shared
+from explorer import display, shared
 from explorer.components.map_overlay import MapClick, MapMarker, map_overlay
-from explorer.components.selection_view import selection_view
-from vae_core.images import crisp, crisp_grid
 from vae_core.projection import default_method, linear_inverse, linear_map
 
-shared.run_through_app()
-st.title("Explore the latent space")
-st.caption("Each dot is one test image, placed at the mean μ of its encoding q(z|x). Nearby dots decode "
-           "to similar images. Click a dot to see its reconstruction, or click between the dots to decode "
-           "that spot; to pick a group, choose the box or lasso tool above the map and drag.")
-ctx = shared.current()
-if ctx is None:
-    st.stop()
+ctx = shared.header_with_context(
+    "Explore the latent space",
+    "Each dot is one test image, placed at the mean μ of its encoding q(z|x). Nearby dots decode "
+    "to similar images. Click a dot to see its reconstruction, or click between the dots to decode "
+    "that spot; to pick a group, choose the box or lasso tool above the map and drag.")
 
 
 def take_click(ctx: shared.Context, click: MapClick) -> None:
@@ -55,8 +50,8 @@ def explore(ctx: shared.Context) -> None:
     with side_col:
         with st.container(key="selected"):
             # Drawn by the browser: a click on the map shows here in the next frame, before this rerun.
-            selection_view(ctx, selected, chart="explore_map", decoder="explore_decoder",
-                           inverse=linear_inverse(proj), key="explore_selection")
+            display.selection(ctx, selected, chart="explore_map", decoder="explore_decoder",
+                              inverse=linear_inverse(proj), key="explore_selection")
 
         st.subheader("Decoder")
         st.caption("Move z by hand: the decoder turns any point of the latent space into an image.")
@@ -94,11 +89,9 @@ def explore(ctx: shared.Context) -> None:
         if group:
             st.subheader(f"Selected group: {len(group)} images")
             shown = np.asarray(group[:48])
-            grid = crisp_grid(ctx.x[shown], ncols=16, tile=48)
-            st.image(grid, width=grid.shape[1],
-                     caption="the group's originals" + (" (first 48)" if len(group) > 48 else ""))
-            st.image(crisp(ctx.decode(ctx.mu[shown].mean(0))[0], 96), width=96,
-                     caption="decode(mean of their μ)")
+            display.batch(ctx.x[shown], 16, 48, width="natural",
+                          caption="the group's originals" + (" (first 48)" if len(group) > 48 else ""))
+            display.decoded(ctx, ctx.mu[shown].mean(0), tile=96, caption="decode(mean of their μ)")
 
 
 explore(ctx)

@@ -6,12 +6,10 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from explorer import shared
-from explorer.components.latent_decoder import latent_decoder
+from explorer import display, shared
 from explorer.components.map_overlay import MapClick, map_overlay
 from vae_core.analysis import neighbours as nb
 from vae_core.data import load_dataset
-from vae_core.images import crisp, crisp_grid
 from vae_core.projection import default_method
 
 STRENGTHS = np.linspace(-2.0, 2.0, 9)
@@ -52,13 +50,10 @@ def jump(step: int = 1) -> None:
         st.session_state["selected"] = int(hits[0])
 
 
-shared.run_through_app()
-st.title("Neighbours and latent arithmetic")
-st.caption("Images close together in the latent space share meaning; images close in pixel space merely share "
-           "pixels. Directions in the latent space can carry meaning too: add one to any image.")
-ctx = shared.current()
-if ctx is None:
-    st.stop()
+ctx = shared.header_with_context(
+    "Neighbours and latent arithmetic",
+    "Images close together in the latent space share meaning; images close in pixel space merely share "
+    "pixels. Directions in the latent space can carry meaning too: add one to any image.")
 n = len(ctx.mu)
 i = st.session_state.get("selected")
 i = st.session_state["selected"] = i if i is not None and 0 <= i < n else 0
@@ -80,15 +75,15 @@ pix_idx, pix_d = nb.neighbours_of(nb.pixels(ctx.x), i, k)
 
 query_col, grids_col, map_col = st.columns([1, 3.2, 2.6], gap="medium")
 with query_col, st.container(key="nb_query"):
-    st.image(crisp(ctx.x[i], 96), width=96, caption=f"#{i} · label {ctx.label(i)}")
-    st.image(crisp(ctx.decode(ctx.mu[i])[0], 96), width=96, caption="decode(μ)")
+    display.item(ctx.x[i], 96, f"#{i} · label {ctx.label(i)}")
+    display.decoded(ctx, ctx.mu[i], tile=96, caption="decode(μ)")
 with grids_col, st.container(key="nb_grids"):
     for name, idx, d, how in (("latent", lat_idx, lat_d, "distance between the codes μ"),
                               ("pixel", pix_idx, pix_d, "distance between the images themselves")):
         same = nb.share_same(ctx.labels, i, idx)
         st.markdown(f"**Nearest in {name} space** ({how})" + (f" · same label: {same:.0%}" if same is not None
                                                                 else ""))
-        st.image(crisp_grid(ctx.x[idx], ncols=k, tile=48), caption="labels " + " ".join(
+        display.batch(ctx.x[idx], k, 48, caption="labels " + " ".join(
             ctx.label(int(j)) for j in idx) + f" · distance {d[0]:.3g} to {d[-1]:.3g}")
     st.caption("Pixel neighbours cover the same pixels, even when they show another digit or shape; latent "
                "neighbours are the images the model thinks alike. The difference is what the encoder has learned.")
@@ -112,9 +107,10 @@ else:
     live_col, strip_col = st.columns([1.3, 3], gap="medium")
     with live_col:
         d = ctx.latent_dim  # inputs [μ, s]: only s gets a slider; a new image starts again at s = 0
-        s = latent_decoder(with_strength(ctx.model, ctx.sha, tuple(v.tolist())), [*ctx.mu[i].tolist(), 0.0], [d],
-                           key="nb_strength", labels=["strength s"], value_range=(-3.0, 3.0), size=112)[d]
-    strip_col.image(crisp_grid(ctx.decode(nb.along(ctx.mu[i], v, STRENGTHS)), ncols=len(STRENGTHS), tile=64),
+        s = display.live_decoder(ctx.x.shape[1:], with_strength(ctx.model, ctx.sha, tuple(v.tolist())),
+                                 [*ctx.mu[i].tolist(), 0.0], [d], key="nb_strength", labels=["strength s"],
+                                 value_range=(-3.0, 3.0), size=112)[d]
+    display.decoded(ctx, nb.along(ctx.mu[i], v, STRENGTHS), len(STRENGTHS), 64, where=strip_col,
                     caption="s = " + "   ".join(f"{t:+g}" for t in STRENGTHS) + " (decoded on the server)")
 
 st.subheader("Analogies: a − b + c")
@@ -130,7 +126,7 @@ result = nb.analogy(ctx.mu[i], ctx.mu[b], ctx.mu[c])
 with st.container(key="nb_analogy", horizontal=True):
     for img, cap in ((ctx.x[i], f"a #{i} ({ctx.label(i)})"), (ctx.x[b], f"− b #{b} ({ctx.label(b)})"),
                      (ctx.x[c], f"+ c #{c} ({ctx.label(c)})"), (ctx.decode(result)[0], "= decode(μa − μb + μc)")):
-        st.image(crisp(img, 96), width=96, caption=cap)
+        display.item(img, 96, cap)
 
 with map_col:
     method = default_method(ctx.latent_dim)

@@ -8,10 +8,9 @@ import streamlit as st
 import torch
 from plotly.colors import hex_to_rgb, qualitative
 
-from explorer import shared
+from explorer import display, shared
 from vae_core.analysis import posterior as post
 from vae_core.data import first_of_each_label
-from vae_core.images import crisp_grid
 from vae_core.losses import kl_per_dim
 from vae_core.metrics import active_unit_mask
 
@@ -36,11 +35,10 @@ def elbo(_ctx: shared.Context, sha: str, chosen: tuple[int, ...]) -> post.ELBOSp
 
 
 def remember(key: str, default) -> str:
-    """A per-checkpoint widget key whose value survives visits to other pages (Streamlit forgets undrawn widgets)."""
+    """This checkpoint's own key for a widget, with its default; the app frame keeps it across pages (the
+    inside_* families of explorer/page_keys.py)."""
     key = f"{key}_{ctx.name}"
-    if key not in st.session_state:
-        st.session_state[key] = st.session_state.get(f"_{key}", default)
-    st.session_state.setdefault("_inside_keys", set()).add(key)
+    st.session_state.setdefault(key, default)
     return key
 
 
@@ -60,13 +58,10 @@ def plane_figure(rings: list[tuple], under: go.Scattergl | go.Heatmap) -> go.Fig
     return fig
 
 
-shared.run_through_app()
-st.title("Inside the VAE")
-st.caption("What the encoder really outputs, how a VAE samples a code, and what its loss adds up to. "
-           "Pick up to four test images: sections 1 and 3 follow them.")
-ctx = shared.current()
-if ctx is None:
-    st.stop()
+ctx = shared.header_with_context(
+    "Inside the VAE",
+    "What the encoder really outputs, how a VAE samples a code, and what its loss adds up to. "
+    "Pick up to four test images: sections 1 and 3 follow them.")
 d = ctx.latent_dim
 if d < 2:
     st.warning("This page draws 2-D maps of the latent space: it needs a latent of at least 2 dimensions.")
@@ -111,7 +106,7 @@ with img_col, st.container(key="inside_draws"):
     for j, i in enumerate(chosen):
         row = np.concatenate([ctx.x[i][None], ctx.decode(ctx.mu[i]), np.ones_like(ctx.x[:1]), ctx.decode(draws[i])])
         st.markdown(f"<span style='color:{COLORS[j]}'>●</span> {names[i]}", unsafe_allow_html=True)
-        st.image(crisp_grid(row, ncols=len(row), tile=48), width="stretch")
+        display.batch(row, len(row), 48, width="stretch")
     if not chosen:
         st.info("Pick a test image above.")
 
@@ -138,7 +133,7 @@ with img_col:
     for label, part in (("best covered by q(z)", slice(None, SHOWN)), ("deepest in holes", slice(SHOWN, None))):
         st.markdown(f"**The {SHOWN} prior draws {label}** · distance to the nearest real decode "
                     f"{dist[part].mean():.3f}")
-        st.image(crisp_grid(ctx.decode(hz[part]), ncols=SHOWN, tile=48), width="stretch")
+        display.decoded(ctx, hz[part], SHOWN, 48, width="stretch")
     st.caption(f"Of 256 draws z ~ N(0, I), the {SHOWN} where log p(z) − log q(z) is lowest and the {SHOWN} where it "
                "is highest. Distance: RMS pixel difference to the closest decode(μ) of a test image; decodes from "
                "holes are images the model never draws for a real one.")
@@ -183,12 +178,8 @@ with kl_col:
     st.multiselect("Dimensions on the Explore page's sliders", range(d), key=dims_key, max_selections=16,
                    format_func="z{}".format,
                    on_change=lambda: st.session_state.update(decoder_dims=sorted(st.session_state[dims_key])))
-    st.page_link("pages/explore.py", label="Move them on the Explore page", icon=":material/scatter_plot:")
+    st.page_link("views/explore.py", label="Move them on the Explore page", icon=":material/scatter_plot:")
     st.caption("Mean KL per latent dimension over the test set: a dimension with KL ≈ 0 leaves q(z_d|x) equal to the "
                "prior for every image, so the model does not use it. Active units (variance of μ over the test set "
                "> 0.01) are blue. Click a bar (shift-click for more) to choose the Explore sliders"
                + (f"; with {d} dims, Explore shows them all." if d <= 8 else "."))
-
-for key in st.session_state.get("_inside_keys", ()):  # remembered for the next visit (see remember)
-    if key in st.session_state:
-        st.session_state[f"_{key}"] = st.session_state[key]

@@ -1,0 +1,63 @@
+"""How the explorer shows data: one item, a batch of items, a decoded z, and z decoded live in the browser.
+
+Pages call these and never draw an item themselves, so that a new kind of data (text, next) adds a renderer
+module beside image.py and one line in `renderer`, not an edit of every page. An item is one array as the
+dataset holds it: today (C, H, W) images in [0, 1].
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+import numpy as np
+import streamlit as st
+
+from explorer.display import image
+
+
+def renderer(item_shape: tuple[int, ...]) -> ModuleType:
+    """The renderer module for items of this shape: image.py for (C, H, W)."""
+    if len(item_shape) == 3:
+        return image
+    raise ValueError(f"no renderer for items of shape {item_shape}")
+
+
+def item(x: np.ndarray, size: int, caption: str | None = None, where=st) -> None:
+    """One item, about `size` px wide, in `where` (a column or container; the page by default)."""
+    renderer(x.shape).item(x, size, caption, where)
+
+
+def batch(xs: np.ndarray, ncols: int, tile: int, caption: str | None = None, width: str = "content",
+          where=st) -> None:
+    """Items (N, ...) in rows of ncols, each about `tile` px; width "content", "stretch" or "natural" (the
+    batch's own size even in a wider column)."""
+    renderer(xs.shape[1:]).batch(xs, ncols, tile, caption, width, where)
+
+
+def decoded(ctx, z: np.ndarray, ncols: int = 1, tile: int = 96, caption: str | None = None,
+            width: str = "content", where=st) -> None:
+    """What the checkpoint's decoder makes of z (D,) or (M, D): one item at `tile` px, or a batch."""
+    out = ctx.decode(z)
+    if np.ndim(z) == 1:
+        item(out[0], tile, caption, where)
+    else:
+        batch(out, ncols, tile, caption, width, where)
+
+
+def live_decoder(item_shape: tuple[int, ...], model, z: list[float], dims: list[int], key: str,
+                 **kw) -> list[float]:
+    """Sliders over the dims of z whose decode (an item of item_shape) is drawn in the browser as they move;
+    returns the new z. `model` is a VAE or any decoder the renderer's component can run."""
+    return renderer(tuple(item_shape)).live_decoder(model, z, dims, key=key, **kw)
+
+
+def selection(ctx, selected: int | None, *, chart: str, decoder: str, inverse, key: str) -> None:
+    """Test point `selected` of ctx (or a hint if None) as its original and decode(mu), drawn in the browser
+    the frame after a click on the map `chart` (which also moves the live decoder `decoder`)."""
+    renderer(ctx.x.shape[1:]).selection(ctx, selected, chart=chart, decoder=decoder, inverse=inverse, key=key)
+
+
+def interpolation(ctx, a: int, b: int, method: str, steps: int, *, key: str, on_steps) -> None:
+    """The decoded path from test point a to b in `steps` steps by `method`, with a steps slider that redraws it
+    as it moves; on_steps(new steps) runs when the slider is released."""
+    renderer(ctx.x.shape[1:]).interpolation(ctx, a, b, method, steps, key=key, on_steps=on_steps)

@@ -1,0 +1,39 @@
+"""The image renderer: items are (C, H, W) arrays in [0, 1], drawn with sharp square pixels."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from vae_core.images import crisp, crisp_grid
+
+
+def item(x: np.ndarray, size: int, caption: str | None, where) -> None:
+    """One image scaled by a whole number to about size px."""
+    where.image(crisp(x, size), width=size, caption=caption)
+
+
+def batch(xs: np.ndarray, ncols: int, tile: int, caption: str | None, width: str, where) -> None:
+    """A grid of images, each about tile px."""
+    grid = crisp_grid(xs, ncols=ncols, tile=tile)
+    where.image(grid, width=grid.shape[1] if width == "natural" else width, caption=caption)
+
+
+def live_decoder(model, z: list[float], dims: list[int], key: str, **kw) -> list[float]:
+    """The canvas decoder component (explorer/components/latent_decoder.py)."""
+    from explorer.components.latent_decoder import latent_decoder
+
+    return latent_decoder(model, z, dims, key=key, **kw)
+
+
+def selection(ctx, selected: int | None, **kw) -> None:
+    """The selection view component (explorer/components/selection_view.py): original and decode(mu)."""
+    from explorer.components.selection_view import selection_view
+
+    selection_view(ctx, selected, **kw)
+
+
+def interpolation(ctx, a: int, b: int, method: str, steps: int, **kw) -> None:
+    """The interpolation strip component (explorer/components/interpolation_strip.py)."""
+    from explorer.components.interpolation_strip import interpolation_strip
+
+    interpolation_strip(ctx, a, b, method, steps, **kw)

@@ -1,0 +1,63 @@
+"""The latent map: a Scattergl of the test set at its 2-D projection, its axis titles, and the indices a box or
+lasso selection on it holds."""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.colors import qualitative
+
+from explorer.shared.loaders import Context
+
+PROJECTIONS = {"identity": "Identity", "pca": "PCA", "umap": "UMAP"}
+HOVER_PX = 6  # a dot's hover label, and a click's pick of it, reach this far (px) beyond its edge
+
+
+def axis_titles(ctx: Context, method: str, proj) -> tuple[str, str]:
+    if method == "identity":
+        dims = list(proj.dims_) + [None]
+        return f"z{dims[0]}", (f"z{dims[1]}" if dims[1] is not None else "")
+    return ("PC 1", "PC 2") if method == "pca" else ("UMAP 1", "UMAP 2")
+
+
+def latent_map(ctx: Context, points: np.ndarray, titles: tuple[str, str], color: str = "label",
+               equal_axes: bool = True, height: int = 520) -> go.Figure:
+    """Scattergl of the test set; customdata carries each point's dataset index, hover shows it.
+
+    Clicks are reported by a map_overlay (explorer/components/map_overlay.py), which picks the dot whose hover
+    label shows, so the hover reach is kept short: a click a little further from every dot decodes the spot.
+    """
+    fig = go.Figure()
+    idx = np.arange(len(points))
+    size = 6 if len(points) <= 2000 else 4  # MNIST's 10,000 test images: smaller dots keep the clusters apart
+    hover = "#%{customdata} · label %{meta}<extra></extra>"
+    if color == "label" and ctx.labels is not None:
+        palette = qualitative.T10 + qualitative.Pastel
+        for k, y in enumerate(np.unique(ctx.labels)):
+            m = ctx.labels == y
+            name = ctx.label(int(idx[m][0]))
+            fig.add_trace(go.Scattergl(x=points[m, 0], y=points[m, 1], mode="markers", name=name,
+                                       customdata=idx[m], meta=name, hovertemplate=hover,
+                                       marker=dict(size=size, opacity=0.8, color=palette[k % len(palette)])))
+    else:
+        d = int(color[1:]) if color.startswith("z") else 0
+        fig.add_trace(go.Scattergl(
+            x=points[:, 0], y=points[:, 1], mode="markers", name=color, customdata=idx,
+            text=[ctx.label(i) for i in idx], hovertemplate="#%{customdata} · label %{text}<extra></extra>",
+            marker=dict(size=size, opacity=0.85, color=ctx.mu[:, d], colorscale="RdBu_r",
+                        colorbar=dict(title=f"z{d}", thickness=12)), showlegend=False))
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=10, b=10), xaxis_title=titles[0],
+                      yaxis_title=titles[1], legend=dict(title="label", itemsizing="constant"),
+                      uirevision=f"{ctx.name}-{titles}", dragmode="pan", hovermode="closest",
+                      hoverdistance=HOVER_PX)
+    if equal_axes:
+        fig.update_yaxes(scaleanchor="x", scaleratio=1)
+    return fig
+
+
+def selected_indices(event) -> list[int]:
+    """Dataset indices of the points a map selection holds (markers without customdata are skipped)."""
+    points = (event or {}).get("selection", {}).get("points", [])
+    out = [p.get("customdata") for p in points]
+    out = [int(c[0] if isinstance(c, list) else c) for c in out if c is not None]
+    return list(dict.fromkeys(out))  # keep order, drop repeats

@@ -1,0 +1,131 @@
+"""Cached loaders: a checkpoint's model, a dataset's test split, the test set encoded (Context), decodes and
+2-D projections, each memoised across reruns and sessions by Streamlit's caches."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import streamlit as st
+
+from explorer.shared.state import checkpoints_root
+from vae_core import checkpoint as ck
+from vae_core import data
+from vae_core.data import DataError
+from vae_core.latent import decode_batch, encode_dataset
+from vae_core.losses import kl_per_dim
+from vae_core.models import VAE
+from vae_core.projection import project_latents
+
+
+@st.cache_resource(show_spinner="Loading the model...", max_entries=8)
+def _load_model(name: str, weights_sha: str, root: str):
+    return ck.load_checkpoint(name, Path(root))
+
+
+def load_model(name: str):
+    """(model, info) for a checkpoint; the cache is keyed by the weights' hash, so retraining shows."""
+    info = ck.read_info(name, checkpoints_root())
+    return _load_model(name, info.weights_sha256, str(checkpoints_root()))
+
+
+@st.cache_data(show_spinner="Loading the dataset...", max_entries=4)
+def load_test_set(spec: str) -> tuple[np.ndarray, np.ndarray | None, list[str] | None]:
+    """The test split (x (N, C, H, W), labels (N,) or None, class names) of a dataset spec."""
+    # Looked up when called, not bound at import: a stand-in for load_dataset that a test had in place when this
+    # module was first imported (tests/test_explorer_main.py) once stayed here for the rest of the process.
+    ds = data.load_dataset(spec)
+    return ds.x_test, ds.y_test, ds.class_names
+
+
+@st.cache_data(show_spinner="Encoding the test set...", max_entries=8)
+def _encode(_model, weights_sha: str, spec: str) -> tuple[np.ndarray, np.ndarray]:
+    enc = encode_dataset(_model, load_test_set(spec)[0])
+    return enc.mu, enc.logvar
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _decode(_model, weights_sha: str, z: np.ndarray) -> np.ndarray:
+    return decode_batch(_model, z)
+
+
+@dataclass
+class Context:
+    """The current checkpoint with its test set encoded: mu, logvar (N, D); x (N, C, H, W)."""
+
+    name: str
+    model: VAE
+    info: ck.CheckpointInfo
+    x: np.ndarray
+    labels: np.ndarray | None
+    class_names: list[str] | None
+    mu: np.ndarray
+    logvar: np.ndarray
+
+    @property
+    def sha(self) -> str:
+        return self.info.weights_sha256
+
+    @property
+    def latent_dim(self) -> int:
+        return self.mu.shape[1]
+
+    def decode(self, z) -> np.ndarray:
+        """z (M, D) -> images (M, C, H, W) in [0, 1], memoised per checkpoint."""
+        return _decode(self.model, self.sha, np.asarray(z, np.float32).reshape(-1, self.latent_dim))
+
+    def label(self, i: int) -> str:
+        if self.labels is None:
+            return "-"
+        y = int(self.labels[i])
+        return self.class_names[y] if self.class_names and 0 <= y < len(self.class_names) else str(y)
+
+    def dims_by_kl(self, k: int) -> list[int]:
+        """The k latent dims carrying most information (mean KL over the test set), in dim order."""
+        kl = kl_per_dim(self.mu, self.logvar).mean(0)
+        return sorted(int(d) for d in np.argsort(-kl, kind="stable")[:k])
+
+    def z_or_default(self) -> np.ndarray:
+        """The session's z if it fits this model, else the selected point's mu, else the origin."""
+        z, i = st.session_state.get("z"), st.session_state.get("selected")
+        if z is not None and len(z) == self.latent_dim:
+            return np.asarray(z, np.float32)
+        if i is not None and 0 <= i < len(self.mu):
+            return self.mu[i].copy()
+        return np.zeros(self.latent_dim, np.float32)
+
+
+def open_context(name: str, spec: str | None = None) -> Context:
+    """A checkpoint with a test set encoded: its own data's, or spec's; raises CheckpointError or DataError."""
+    model, info = load_model(name)
+    spec = spec or info.train_config.data
+    x, labels, class_names = load_test_set(spec)
+    mu, logvar = _encode(model, info.weights_sha256, spec)
+    return Context(name, model, info, x, labels, class_names, mu, logvar)
+
+
+def current() -> Context | None:
+    """The picked checkpoint, loaded and encoded; on failure an st.error and None."""
+    name = st.session_state.get("checkpoint")
+    if not name:
+        st.info(f"No checkpoints in {str(checkpoints_root())!r} yet: train one on the Train page or with "
+                "`python -m vae_core train --data digits --out checkpoints/digits-2d`.")
+        return None
+    try:
+        return open_context(name)
+    except (ck.CheckpointError, DataError) as exc:
+        st.error(f"Cannot open checkpoint {name!r}: {exc}")
+        return None
+
+
+@st.cache_resource(show_spinner="Projecting the latents (UMAP: ~10 s the first time, then cached)...",
+                   max_entries=16)
+def _project(_ctx: Context, name: str, weights_sha: str, method: str):
+    kw = {"dims": tuple(_ctx.dims_by_kl(2))} if method == "identity" else {}
+    return project_latents(_ctx.mu, method, cache_dir=ck.cache_dir(_ctx.info), key="test", **kw)
+
+
+def projection(ctx: Context, method: str):
+    """(points (N, 2), fitted projection with transform / inverse_transform), cached in memory and on disk."""
+    return _project(ctx, ctx.name, ctx.sha, method)
