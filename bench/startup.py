@@ -4,6 +4,9 @@ drawn, decoder image drawn), in Chromium, for the launcher (`python -m explorer`
 cold:   a fresh server on a checkpoints root copied without cache/ (nothing encoded or projected yet)
 warm:   a fresh server on the same root again (projections cached on disk by the cold visit)
 reload: a second visit (new browser context) to the warm server: modules imported, st caches full
+
+With --floor, the framework's floor in the same rounds: bench/map_app.py, a Streamlit page holding only one
+st.plotly_chart of the same points (the checkpoint's test-set mu), first visit and reload.
 """
 
 from __future__ import annotations
@@ -32,7 +35,10 @@ from bench import (
     table,
 )
 
+FLOOR = "floor: one st.plotly_chart (bench/map_app.py)"
 LAUNCHERS = {
+    FLOOR: lambda port: [sys.executable, "-m", "streamlit", "run", "bench/map_app.py", "--server.headless", "true",
+                         "--server.port", str(port)],
     "python -m explorer": lambda port: [sys.executable, "-m", "explorer", "--port", str(port)],
     "streamlit run explorer/app.py": lambda port: [sys.executable, "-m", "streamlit", "run", "explorer/app.py",
                                                    "--server.headless", "true", "--server.port", str(port)],
@@ -41,6 +47,7 @@ LAUNCHERS = {
 # looks inside the component's shadow root, which document.querySelector would not).
 READY = [APP_DONE, ".st-key-explore_map .js-plotly-plot .main-svg",
          '[data-testid="latent-decoder"] canvas:not([data-frames="0"])']
+FLOOR_READY = [APP_DONE, ".st-key-map .js-plotly-plot .main-svg"]
 
 
 def wait_healthy(port: int, proc: subprocess.Popen, timeout: float = 120) -> None:
@@ -57,32 +64,36 @@ def wait_healthy(port: int, proc: subprocess.Popen, timeout: float = 120) -> Non
     raise RuntimeError(f"server not healthy after {timeout} s")
 
 
-async def visit(browser, url: str) -> float:
-    """Seconds from the request to an interactive Explore page."""
+async def visit(browser, url: str, ready: list[str] = READY) -> float:
+    """Seconds from the request to an interactive Explore page (or what `ready` names)."""
     page = await new_page(browser)
     t0 = time.perf_counter()
     await page.goto(url)
-    for selector in READY:
+    for selector in ready:
         await page.wait_for_selector(selector, timeout=120_000)
     seconds = time.perf_counter() - t0
     await page.context.close()
     return seconds
 
 
-async def start_and_visit(browser, launcher: str, root: Path, reload: bool) -> dict:
-    """Start a server on `root`, open Explore as soon as it answers; optionally visit a second time."""
+async def start_and_visit(browser, launcher: str, root: Path, reload: bool, points: Path | None = None) -> dict:
+    """Start a server on `root`, open Explore as soon as it answers; optionally visit a second time.
+    launcher FLOOR serves bench/map_app.py on the points file instead."""
     port = e2e_helpers().free_port()
     env = {**os.environ, "LATENT_LAB_CHECKPOINTS": str(root), "PYTHONPATH": str(REPO)}
+    ready = READY
+    if launcher == FLOOR:
+        env["BENCH_MAP_POINTS"], ready = str(points), FLOOR_READY
     with tempfile.TemporaryFile() as log:
         t0 = time.perf_counter()
         proc = subprocess.Popen(LAUNCHERS[launcher](port), cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
         try:
             await asyncio.to_thread(wait_healthy, port, proc)
             healthy = time.perf_counter() - t0
-            first = await visit(browser, f"http://localhost:{port}/")
+            first = await visit(browser, f"http://localhost:{port}/", ready)
             row = {"healthy": healthy, "page": first, "total": time.perf_counter() - t0}
             if reload:
-                row["reload"] = await visit(browser, f"http://localhost:{port}/")
+                row["reload"] = await visit(browser, f"http://localhost:{port}/", ready)
             return row
         finally:
             proc.terminate()
@@ -107,6 +118,10 @@ async def run(args, tmp: Path) -> list[list]:
                     if rep:
                         results.setdefault((launcher, "warm"), []).append(warm)
                 shutil.rmtree(root, ignore_errors=True)
+            if args.floor:
+                floor = await start_and_visit(browser, FLOOR, tmp, reload=True, points=args.points)
+                if rep:
+                    results.setdefault((FLOOR, "first visit, then reload"), []).append(floor)
     rows = []
     for (launcher, mode), runs in results.items():
         rows.append([launcher, mode, median(r["healthy"] for r in runs), median(r["page"] for r in runs),
@@ -117,6 +132,20 @@ async def run(args, tmp: Path) -> list[list]:
     return rows
 
 
+def floor_points(name: str, out: Path) -> Path:
+    """The checkpoint's test-set mu (its first two dims, the map of a 2-D model) and labels, for map_app.py."""
+    import numpy as np
+
+    from vae_core.checkpoint import load_checkpoint
+    from vae_core.data import load_dataset
+    from vae_core.latent import encode_dataset
+
+    model, info = load_checkpoint(name, REPO / "checkpoints")
+    ds = load_dataset(info.train_config.data)
+    np.savez(out, points=encode_dataset(model, ds.x_test).mu[:, :2], labels=ds.y_test)
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench startup", description=__doc__.splitlines()[0])
     p.add_argument("--reps", type=int, default=3, help="counted rounds, interleaved (default 3)")
@@ -124,11 +153,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--checkpoints", default="mnist-2d", help="bundled checkpoints to copy (comma-separated; the app "
                    "opens the default mnist-2d if it is among them, else the first)")
     p.add_argument("--quick", action="store_true", help="smoke: the launcher, one cold start and a reload")
+    p.add_argument("--floor", action="store_true", help="also time the framework's floor: one st.plotly_chart "
+                   "of the same points (bench/map_app.py) in the same rounds")
     args = p.parse_args(argv)
     if why := chromium_missing():
         print(f"skipped: {why}")
         return 0
-    args.launchers = [k for k in LAUNCHERS if args.launcher == "both" or args.launcher in k]
+    args.launchers = [k for k in LAUNCHERS if k != FLOOR and (args.launcher == "both" or args.launcher in k)]
     args.checkpoints = args.checkpoints.split(",")
     if args.quick:
         args.reps, args.launchers = 1, ["python -m explorer"]
@@ -137,10 +168,17 @@ def main(argv: list[str] | None = None) -> int:
     print(f"checkpoints root: a copy of {', '.join(args.checkpoints)} without cache/; {args.reps} counted rounds "
           "after an uncounted one; interactive = run finished, map and decoder image drawn\n", flush=True)
     with tempfile.TemporaryDirectory(prefix="bench-startup-") as tmp:
+        if args.floor:
+            args.points = floor_points(args.checkpoints[0], Path(tmp) / "points.npz")
         rows = asyncio.run(run(args, Path(tmp)))
     print(table(["launcher", "visit", "server healthy s", "request -> interactive s", "start -> interactive s "
                  "(median)", "per round s"], rows))
+    floor = next((r[3] for r in rows if r[0] == FLOOR and r[1].startswith("reload")), None)
     for r in rows:
+        if floor and r[0] != FLOOR and r[1].startswith("reload"):  # issue 16: <= 1.5x the framework's floor
+            ratio = r[3] / floor
+            print(f"\n{r[0]}, reload: {r[3]:.2f} s = {ratio:.2f}x the floor's {floor:.2f} s "
+                  f"(target <= 1.5x: {'met' if ratio <= 1.5 else 'MISSED'})")
         if r[1] == "warm":
             verdict = "met" if r[4] <= 3 else "met once the server is up" if r[3] <= 3 else "MISSED"
             print(f"\n{r[0]}, warm: start -> interactive {r[4]:.1f} s, request -> interactive {r[3]:.1f} s "
