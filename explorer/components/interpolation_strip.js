@@ -11,7 +11,7 @@ function paint(strip) {
   const { decoder, points, canvas, ctx, root } = strip, { a, b, method } = strip.data, steps = strip.steps;
   const d = points.meta.latent_dim, [, h, w] = decoder.imageShape;
   const mu = (i) => points.mu.subarray(i * d, (i + 1) * d);
-  Object.assign(canvas, { width: steps * (w + PAD) + PAD, height: h + 2 * PAD });
+  shapeCanvas(canvas, [h, w], steps);
   ctx.fillStyle = "#fff";
   ctx.fillRect(0, 0, canvas.width, canvas.height);
   const image = ctx.createImageData(w, h);
@@ -22,6 +22,12 @@ function paint(strip) {
     `#${a} (label ${pointLabel(points, a)}) → #${b} (label ${pointLabel(points, b)}), ${steps} steps by ${method}`;
   strip.draws += 1;
   Object.assign(root.dataset, { draws: strip.draws, steps, drawnAt: performance.now() }); // hooks for tests
+}
+
+// The canvas takes its final shape at once, before anything is loaded: the page below it must not jump
+// when the strip first draws (a click aimed at the map would land elsewhere).
+function shapeCanvas(canvas, [h, w], steps) {
+  Object.assign(canvas, { width: steps * (w + PAD) + PAD, height: h + 2 * PAD });
 }
 
 function schedule(strip) {
@@ -43,6 +49,7 @@ export default function ({ data, parentElement, setStateValue }) {
   if (String(data.steps) !== strip.sent) strip.steps = data.steps;
   input.value = output.textContent = strip.steps;
   strip.data = data;
+  if (!strip.ready) shapeCanvas(strip.canvas, data.tile, strip.steps);
   const key = JSON.stringify([data.a, data.b, data.method, strip.steps, data.src.hash, data.points.hash]);
   if (strip.loading !== `${data.src.hash}/${data.points.hash}`) {
     strip.loading = `${data.src.hash}/${data.points.hash}`;
@@ -68,6 +75,7 @@ export default function ({ data, parentElement, setStateValue }) {
   input.addEventListener("input", () => {
     strip.steps = Number(input.value);
     output.textContent = strip.steps;
+    if (!strip.ready) shapeCanvas(strip.canvas, data.tile, strip.steps);
     strip.drawn = JSON.stringify([data.a, data.b, data.method, strip.steps, data.src.hash, data.points.hash]);
     schedule(strip);
   }, { signal: events.signal });

@@ -14,16 +14,16 @@ from pathlib import Path
 
 import streamlit as st
 
-from explorer.components import points
+from explorer.components import bundle, points
 from explorer.components.latent_decoder import decoder_source
 
 _HERE = Path(__file__).parent
+JS_FILES = ("decoder_runtime.js", "points.js", "interpolate.js", "interpolation_strip.js")
 _component = st.components.v2.component(
     "latent_lab.interpolation_strip",
     html=(_HERE / "interpolation_strip.html").read_text(),
     css=(_HERE / "interpolation_strip.css").read_text(),
-    js="".join((_HERE / f).read_text() for f in ("decoder_runtime.js", "points.js", "interpolate.js",
-                                                  "interpolation_strip.js")),
+    js=bundle(JS_FILES),
 )
 METHODS = ("lerp", "slerp")
 
@@ -43,5 +43,6 @@ def interpolation_strip(ctx, a: int, b: int, method: str, steps: int, *, key: st
             on_steps(value)
 
     data = {"src": decoder_source(ctx.model), "points": points.points_source(ctx), "a": int(a), "b": int(b),
-            "method": method, "steps": int(steps), "min_steps": step_range[0], "max_steps": step_range[1]}
+            "method": method, "steps": int(steps), "min_steps": step_range[0], "max_steps": step_range[1],
+            "tile": [int(s) for s in ctx.x.shape[2:]]}  # the canvas's shape before anything is loaded
     _component(key=key, data=data, on_steps_change=released)

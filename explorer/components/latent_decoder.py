@@ -22,16 +22,18 @@ from pathlib import Path
 import streamlit as st
 from torch import nn
 
+from explorer.components import bundle
 from explorer.components.static_files import publish, static_folder, static_url
 from vae_core.export import export_decoder
 
 _LOG = logging.getLogger(__name__)
 _HERE = Path(__file__).parent
+JS_FILES = ("decoder_runtime.js", "latent_decoder.js")
 _component = st.components.v2.component(
     "latent_lab.latent_decoder",
     html=(_HERE / "latent_decoder.html").read_text(),
     css=(_HERE / "latent_decoder.css").read_text(),
-    js=(_HERE / "decoder_runtime.js").read_text() + (_HERE / "latent_decoder.js").read_text(),
+    js=bundle(JS_FILES),
 )
 
 # model -> (weights fingerprint, static dir, source): exporting and hashing a conv

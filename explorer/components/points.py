@@ -9,7 +9,6 @@ import base64
 import hashlib
 import json
 import logging
-from pathlib import Path
 
 import numpy as np
 
@@ -17,7 +16,6 @@ from explorer.components.static_files import publish, static_folder, static_url
 from vae_core.images import sprite_columns, sprite_sheet
 
 _LOG = logging.getLogger(__name__)
-JS = (Path(__file__).parent / "points.js").read_text()
 # (weights hash, shapes, a sample of pixels, folder) -> source: hashing the whole test set (31 MB for MNIST)
 # on every rerun would cost ~50 ms.
 _sources: dict[tuple, dict] = {}

@@ -19,6 +19,7 @@ function paint(view) {
   const { points, decoder, root } = view, index = view.shown;
   if (index === null) {
     delete root.dataset.index;
+    delete root.dataset.selected;
     return;
   }
   const [h, w] = points.meta.tile, cols = points.meta.cols;
@@ -34,6 +35,7 @@ function paint(view) {
 function show(view, index) {
   if (!view.ready || index === view.shown) return;
   view.shown = index;
+  if (index !== null) view.root.dataset.selected = "true"; // the layout takes its final shape now
   if (!view.frame) view.frame = requestAnimationFrame(() => paint(view));
 }
 
@@ -88,6 +90,15 @@ export default function ({ data, parentElement }) {
   }
   Object.assign(view, { chart: data.chart, decoderKey: data.decoder, inverse: data.inverse, size: data.size,
                         wanted: data.selected });
+  if (!view.ready) {
+    // Before anything has loaded, take the final layout from Python's data (canvas sizes, title), so the
+    // panels below do not jump when the images arrive.
+    sizeCanvas(view.originalCanvas, data.tile[0], data.tile[1], data.size);
+    sizeCanvas(view.reconCanvas, data.tile[0], data.tile[1], data.size);
+    if (data.selected === null) delete root.dataset.selected;
+    else root.dataset.selected = "true";
+  }
+  if (data.title && (!view.ready || view.shown === data.selected)) view.title.textContent = data.title;
   if (view.loading !== `${data.src.hash}/${data.points.hash}`) load(view, data);
   else show(view, data.selected); // Python's selection: already shown after a click, so nothing is drawn
 

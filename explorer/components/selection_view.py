@@ -18,15 +18,16 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
-from explorer.components import points
+from explorer.components import bundle, points
 from explorer.components.latent_decoder import decoder_source
 
 _HERE = Path(__file__).parent
+JS_FILES = ("decoder_runtime.js", "points.js", "selection_view.js")
 _component = st.components.v2.component(
     "latent_lab.selection_view",
     html=(_HERE / "selection_view.html").read_text(),
     css=(_HERE / "selection_view.css").read_text(),
-    js=(_HERE / "decoder_runtime.js").read_text() + points.JS + (_HERE / "selection_view.js").read_text(),
+    js=bundle(JS_FILES),
 )
 
 
@@ -41,6 +42,8 @@ def selection_view(ctx, selected: int | None, *, chart: str, decoder: str,
     """
     inv = None if inverse is None else {"A": np.asarray(inverse[0], float).tolist(),
                                         "c": np.asarray(inverse[1], float).tolist()}
+    title = None if selected is None else f"Test image #{selected} · label {ctx.label(selected)}"
     data = {"chart": chart, "decoder": decoder, "selected": selected, "src": decoder_source(ctx.model),
-            "points": points.points_source(ctx), "inverse": inv, "size": int(size)}
+            "points": points.points_source(ctx), "inverse": inv, "size": int(size), "title": title,
+            "tile": [int(s) for s in ctx.x.shape[2:]]}
     _component(key=key, data=data)
