@@ -37,6 +37,7 @@ from .ckpt_paths import (  # noqa: F401 - re-exported: checkpoint is where calle
     validate_name,
 )
 from .config import ConfigError, ModelConfig, TrainConfig, from_dict, to_dict
+from .modality import build_model, config_class, modality_of
 from .models import VAE
 
 SCHEMA_VERSION = 1
@@ -48,7 +49,7 @@ class CheckpointInfo:
 
     name: str
     path: Path
-    model_config: ModelConfig
+    model_config: ModelConfig  # or text.model.TextModelConfig, whose alphabet is the vocabulary
     train_config: TrainConfig
     history: list[dict] = field(default_factory=list)
     weights_sha256: str = ""
@@ -123,6 +124,8 @@ def save_checkpoint(
                       str(tmp / OPTIMIZER))
         config = {
             "schema_version": SCHEMA_VERSION,
+            # absent means image: image checkpoints written before text existed read as they are
+            **({"modality": "text"} if modality_of(model.config) == "text" else {}),
             "model": to_dict(model.config),
             "train": to_dict(train_config),
             "data": train_config.data,
@@ -182,7 +185,7 @@ def read_info(ref: str | os.PathLike, root: Path | None = None) -> CheckpointInf
             f"{path / CONFIG}: schema_version {version!r} is not supported (this version reads 1..{SCHEMA_VERSION})"
         )
     try:
-        model_config = from_dict(ModelConfig, cfg.get("model"))
+        model_config = from_dict(config_class(cfg.get("modality", "image")), cfg.get("model"))
         train_config = from_dict(TrainConfig, cfg.get("train"))
     except (ConfigError, TypeError, ValueError, OverflowError) as exc:  # e.g. input_shape ["a", 8, 8]
         raise CheckpointError(f"{path / CONFIG}: {exc}") from None
@@ -215,7 +218,7 @@ def load_checkpoint(
     weights = info.path / WEIGHTS
     try:  # shapes only, on the meta device: a config that claims a huge model allocates nothing here
         with torch.device("meta"):
-            expected = VAE(info.model_config).state_dict()
+            expected = build_model(info.model_config).state_dict()
     except Exception as exc:  # noqa: BLE001 - any config that cannot build a model is a bad config
         raise CheckpointError(f"{info.path / CONFIG}: cannot build this model ({exc})") from None
     state = _load_tensors(weights, device)
@@ -236,7 +239,7 @@ def load_checkpoint(
             raise CheckpointError(f"{weights}: tensor {key!r} holds NaN or inf")
     if info.weights_sha256 and sha256_file(weights) != info.weights_sha256:  # e.g. a flipped bit
         raise CheckpointError(f"{weights}: contents differ from the sha256 in config.json (damaged or replaced)")
-    model = VAE(info.model_config)  # now as big as the weights file that fills it
+    model = build_model(info.model_config)  # now as big as the weights file that fills it
     model.load_state_dict(state)
     return model.to(device).eval(), info
 
@@ -258,7 +261,9 @@ def comparison_partner(name: str, infos: dict[str, CheckpointInfo]) -> str | Non
         return (o.train_config.data != data, other.startswith("beta-"), o.model_config.arch != cfg.arch,
                 o.model_config.latent_dim == cfg.latent_dim, other)
 
-    same_shape = [n for n in infos if n != name and infos[n].model_config.input_shape == cfg.input_shape]
+    shape = getattr(cfg, "input_shape", None)  # text models have none: they pair with no image model
+    same_shape = [n for n in infos if n != name and shape is not None
+                  and getattr(infos[n].model_config, "input_shape", None) == shape]
     return min(same_shape, key=closeness, default=None)
 
 

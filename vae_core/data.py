@@ -1,4 +1,5 @@
-"""Datasets behind one spec string: digits, mnist, shapes, idx:DIR, npz:FILE, folder:DIR.
+"""Datasets behind one spec string: digits, mnist, shapes, idx:DIR, npz:FILE, folder:DIR, and the text specs
+grammar, pydoc and text:PATH (loaded by vae_core/text/data.py into a TextDataset).
 
 Every loader returns float32 images [N x C x H x W] in [0, 1] with a fixed
 train/test split (IDX files are parsed in idx.py). Anything malformed raises DataError with one message that
@@ -12,12 +13,17 @@ import functools
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from vae_core import shapes
 
-KINDS = ("digits", "mnist", "shapes", "idx", "npz", "folder")
+if TYPE_CHECKING:
+    from .text.data import TextDataset
+
+KINDS = ("digits", "mnist", "shapes", "idx", "npz", "folder", "text", "grammar", "pydoc")
+TEXT_KINDS = ("text", "grammar", "pydoc")
 MAX_SIDE = 256  # larger images are not what these small VAEs are for
 MAX_BYTES = 2**31  # refuse a dataset whose float32 pixels would exceed 2 GiB
 MAX_IMAGE_FILE = 2**24  # bytes per file of a folder dataset: a 256x256 image needs far less
@@ -73,18 +79,27 @@ def parse_spec(spec: str) -> tuple[str, str | None]:
     if kind not in KINDS:
         raise DataError(
             f"unknown dataset spec {spec!r}: expected digits, mnist, shapes[:SIZE], "
-            "idx:DIR, npz:FILE or folder:DIR"
+            "idx:DIR, npz:FILE, folder:DIR, grammar, pydoc or text:PATH"
         )
-    if kind in ("idx", "npz", "folder") and not arg:
+    if kind in ("idx", "npz", "folder", "text") and not arg:
         raise DataError(f"dataset spec {spec!r} needs a path: {kind}:PATH")
-    if kind in ("digits", "mnist") and sep:
+    if kind in ("digits", "mnist", "grammar", "pydoc") and sep:
         raise DataError(f"dataset spec {spec!r}: {kind} takes no argument")
     return kind, (arg if sep else None)
 
 
-def load_dataset(spec: str) -> Dataset:
-    """Load the dataset a spec names; raises DataError for anything malformed."""
+def is_text_spec(spec: str) -> bool:
+    """Whether a spec names text (grammar, pydoc, text:PATH) rather than images; DataError if it is malformed."""
+    return parse_spec(spec)[0] in TEXT_KINDS
+
+
+def load_dataset(spec: str) -> Dataset | TextDataset:
+    """Load the dataset a spec names (a TextDataset for the text specs); raises DataError for anything malformed."""
     kind, arg = parse_spec(spec)
+    if kind in TEXT_KINDS:
+        from .text.data import load_text_dataset  # text/data.py builds on this module's DataError
+
+        return load_text_dataset(kind, arg, spec)
     if kind == "digits":
         ds = _copy(_digits())
     elif kind == "mnist":
