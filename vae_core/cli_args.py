@@ -34,7 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--arch", choices=["mlp", "conv", "gru"],
                    help="model family (default: conv; mlp below 8x8 images; gru, the only one, for text)")
     t.add_argument("--hidden", type=_int_tuple, help="mlp hidden widths, e.g. 400 (the pytorch/examples VAE) or "
-                   "512,256 (default 400); text: the GRU width (default 256)")
+                   "512,256 (default 400); text: the GRU width (default 128)")
     t.add_argument("--embed-dim", type=int, help="text: character embedding size (default 64)")
     t.add_argument("--channels", type=_int_tuple, help="conv channels per downsampling stage (default 32,64,128,128)")
     t.add_argument("--fc-width", type=int, help="conv: width of the layer between feature map and z (default 512)")

@@ -12,7 +12,7 @@ from .model import TextModelConfig
 # have none). Free bits 0.125 nats on each of 32 dimensions keep at least ~4 nats of KL in play; the KL weight
 # warms up over 2 epochs; a quarter of the decoder's input characters are blanked.
 TRAIN_DEFAULTS = {"batch_size": 64, "warmup_epochs": 2.0, "word_dropout": 0.25, "free_bits": 0.125}
-MODEL_DEFAULTS = {"latent_dim": 32, "embed_dim": 64, "hidden": 256}
+MODEL_DEFAULTS = {"latent_dim": 32, "embed_dim": 64, "hidden": 128}
 
 
 def train_overrides(given: dict) -> dict:

@@ -24,7 +24,9 @@ class TextModelConfig:
     alphabet: str  # the training split's characters (vocab.Vocab); ids 0-3 are the special tokens
     latent_dim: int = 32
     embed_dim: int = 64
-    hidden: int = 256  # GRU state size, encoder (per direction) and decoder
+    # GRU state size, encoder (per direction) and decoder. 128, not 256: a GRU step costs ~H^2, and on 2 shared
+    # cores the backward pass of one pydoc batch at 128 already took ~4 s (a 256 epoch on grammar, > 7 CPU minutes)
+    hidden: int = 128
     conditioned: bool = True  # False: a plain GRU language model, the baseline without z
     arch: str = "gru"
 
