@@ -41,7 +41,7 @@ class TqdmCallback:
         self.bar = None
 
     def on_train_start(self, trainer) -> None:
-        print(f"training on {trainer.device}: {len(trainer.x_train)} images, "
+        print(f"training on {trainer.device}: {len(trainer.x_train)} examples, "
               f"{sum(p.numel() for p in trainer.model.parameters()):,} parameters", file=sys.stderr)
 
     def on_batch_end(self, event) -> None:
