@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import time
 from dataclasses import replace
+from pathlib import Path
 
 from bench import header, table
 
@@ -35,7 +36,18 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--epochs", type=int, default=10)
     p.add_argument("--iwae-k", type=int, default=100)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--quick", action="store_true", help="smoke test: 200 generated lines, 1 epoch, k=4")
     args = p.parse_args(argv)
+    if args.quick:  # four-word lines from the grammar's words: seconds, not minutes
+        import tempfile
+
+        from vae_core.text.corpora import COLOURS, OBJECTS
+
+        words = COLOURS + OBJECTS
+        path = Path(tempfile.mkdtemp(prefix="bench-text-")) / "quick.txt"
+        path.write_text("".join(" ".join(words[(i * k + k) % len(words)] for k in (1, 3, 5, 7)) + "\n"
+                                for i in range(200)), encoding="utf-8")
+        args.data, args.epochs, args.iwae_k = f"text:{path}", 1, 4
 
     from vae_core.config import TrainConfig
     from vae_core.data import load_dataset
