@@ -115,10 +115,10 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     dataset = load_dataset(args.data or info.train_config.data)
     text = modality_of(info.model_config) == "text"
     if text:
-        from .modality import check_compatible
         from .text import cli as text_cli
 
-        check_compatible(info.model_config, dataset)
+        if not hasattr(dataset, "lines_test"):
+            raise DataError(f"{dataset.spec}: is images; this is a text model")
     elif tuple(getattr(dataset, "image_shape", ())) != tuple(info.model_config.input_shape):
         raise DataError(f"{args.data}: is not images of {tuple(info.model_config.input_shape)}, as the model expects")
     if args.iwae_k < 0:

@@ -65,6 +65,16 @@ def test_evaluate_json(trained):
     assert row["nll_iwae"] <= row["neg_elbo"] + 1.0
 
 
+def test_evaluate_on_another_corpus_reads_new_characters_as_unk(trained, tmp_path):
+    root, corpus, _ = trained
+    (tmp_path / "other.txt").write_text("".join(f"zebra {i} quux\n" for i in range(20)), encoding="utf-8")
+    proc = run(["evaluate", "t1", "--data", f"text:{tmp_path / 'other.txt'}", "--json"], root, corpus)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout.strip().splitlines()[-1])["n"] == 2
+    images = run(["evaluate", "t1", "--data", "digits"], root, corpus)
+    assert images.returncode == 2 and "is images; this is a text model" in images.stderr
+
+
 def test_sample_prints_sentences_and_info(trained):
     root, corpus, _ = trained
     proc = run(["sample", "t1", "--n", "5", "--seed", "1"], root, corpus)

@@ -42,7 +42,9 @@ def evaluate(args, model, dataset, device: str, bar) -> dict:
     included; printed as JSON or as a table."""
     from .metrics import evaluate_text
 
-    result = evaluate_text(model, dataset.x_test, iwae_k=args.iwae_k, device=device, exact=True,
+    # the test lines in the model's own vocabulary: another corpus may hold characters it never saw (unk)
+    x_test = model.config.vocab.encode_batch(dataset.lines_test)
+    result = evaluate_text(model, x_test, iwae_k=args.iwae_k, device=device, exact=True,
                            progress=lambda done, total: bar.update(done - bar.n))
     return result.to_dict()
 

@@ -65,7 +65,7 @@ def evaluate_text(model: TextVAE, x: np.ndarray, batch_size: int = 250, iwae_k: 
     mus = []
     fork_devices = [dev.index or 0] if dev.type == "cuda" else []
     if iwae_k > 0:  # IWAE decodes iwae_k copies of each sentence: keep a call's work bounded
-        batch_size = max(1, min(batch_size, 5000 // min(iwae_k, 50)))
+        batch_size = max(1, min(batch_size, 2000 // min(iwae_k, 50)))
     try:
         with torch.random.fork_rng(devices=fork_devices):
             torch.manual_seed(seed + 1)
