@@ -8,6 +8,7 @@ Trains in-process with vae_core's Trainer, exactly what `python -m vae_core trai
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -25,6 +26,8 @@ def run(name: str, dataset, model_config, train_config, iwae_k: int) -> list:
     result = trainer.fit()
     seconds = time.perf_counter() - start
     ev = evaluate_text(trainer.model, dataset.x_test, iwae_k=iwae_k, exact=True)
+    # each model's numbers as soon as it is done: a long run on a busy machine keeps what it finished
+    print(f"{name}: {ev.to_dict()} in {seconds:.0f} s", file=sys.stderr, flush=True)
     return [name, ev.nll_iwae, ev.neg_elbo, ev.kl, ev.active_units, ev.iwae_nats_per_token, ev.exact_recon,
             seconds / max(1, len(result.history)), result.status]
 

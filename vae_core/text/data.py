@@ -81,7 +81,8 @@ def load_text_dataset(kind: str, arg: str | None, spec: str) -> TextDataset:
 
 
 def read_lines(path: Path) -> list[str]:
-    """The non-blank lines of a UTF-8 text file (a BOM and CRLF endings are fine); DataError if unusable."""
+    """The non-blank lines of a UTF-8 text file, stripped of surrounding spaces (a BOM and CRLF endings are fine);
+    DataError if unusable."""
     try:
         size = path.stat().st_size
         if size > MAX_FILE:
