@@ -13,6 +13,7 @@ NAMES = {
     "startup": "server start -> interactive Explore page, cold and warm",
     "map": "encoding and projection time for 10k / 70k points; Scattergl pan frame time",
     "pages": "every page: sidebar click -> page drawn, first visit and again",
+    "text": "text VAE vs a GRU language model of the same decoder: IWAE NLL, KL, active units (issue 13)",
     "imports": "start-up of `info` vs `import torch`; a whole CLI training process vs a bare PyTorch script",
 }
 

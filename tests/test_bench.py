@@ -61,7 +61,7 @@ def test_table_median_p95_and_plot(tmp_path):
 def test_usage_lists_every_benchmark(capsys):
     assert bench_main([]) == 2
     out = capsys.readouterr().out
-    names = ("train", "quality", "drag", "latency", "startup", "map", "pages", "imports")
+    names = ("train", "quality", "drag", "latency", "startup", "map", "pages", "imports", "text")
     assert all(f"  {name} " in out for name in names)
     assert set(NAMES) == set(names)
 
@@ -79,6 +79,16 @@ def test_train_quick():
     assert any(n.startswith("vae_core Trainer, default conv") for n in names)
     trainer = rows(out, "vae_core Trainer (no callback)")[0]
     assert number(trainer[1]) > 0 and number(trainer[4]) > 0  # images/s, speed vs bare
+
+
+@pytest.mark.timeout(300)
+def test_text_quick():
+    out = bench("text", "--quick")
+    names = [r[0] for r in rows(out, "")]
+    assert names[1:] == ["VAE, default remedies", "GRU language model (same decoder)", "VAE, no remedies"]
+    lm = rows(out, "GRU language model")[0]
+    assert number(lm[1]) > 0 and lm[2] == "1.0000" and number(lm[4]) == 0  # its own ratio; no KL
+    assert all(r[-1] == "finished" for r in rows(out, "VAE"))
 
 
 @pytest.mark.timeout(300)

@@ -27,7 +27,8 @@ if TYPE_CHECKING:
     from .train import TrainingCallback, TrainResult
 
 __all__ = [
-    "load", "train", "encode", "decode", "sample", "interpolate", "project", "load_dataset", "list_checkpoints",
+    "load", "train", "encode", "decode", "encode_text", "decode_text", "sample", "interpolate", "project",
+    "load_dataset", "list_checkpoints",
     "VAE", "ModelConfig", "TrainConfig", "Dataset", "Encoded", "TrainResult", "TrainingCallback", "CheckpointInfo",
     "CheckpointError", "ConfigError", "DataError",
 ]
@@ -79,6 +80,10 @@ def train(
     from .train import Trainer
 
     dataset = load_dataset(train_config.data)
+    if model_config is None and hasattr(dataset, "vocab"):  # text: the sequence VAE over its vocabulary
+        from .text.model import TextModelConfig
+
+        model_config = TextModelConfig(alphabet=dataset.vocab.alphabet, latent_dim=latent_dim)
     model_config = model_config or default_model_config(dataset.image_shape, latent_dim)
     path = checkpoint_path(out) if out is not None else None
     trainer = Trainer(model_config, train_config, dataset, out=path, callbacks=callbacks)
@@ -107,6 +112,24 @@ def sample(model: VAE, n: int, temperature: float = 1.0, seed: int = 0) -> np.nd
     import torch
 
     return model.sample(n, temperature, generator=torch.Generator().manual_seed(seed)).cpu().numpy()
+
+
+def encode_text(model, lines: list[str]) -> np.ndarray:
+    """Sentences -> posterior means mu (N, D) under a text model; characters it never saw read as unk."""
+    import torch
+
+    ids = torch.as_tensor(model.config.vocab.encode_batch(list(lines))).to(next(model.parameters()).device)
+    with torch.no_grad():
+        return model.encode(ids)[0].cpu().numpy()
+
+
+def decode_text(model, z: np.ndarray, greedy: bool = True, temperature: float = 1.0, seed: int = 0) -> list[str]:
+    """Latents (N, D) -> one sentence each from a text model: greedy, or drawn at a softmax temperature."""
+    import torch
+
+    z = torch.as_tensor(z, dtype=torch.float32).to(next(model.parameters()).device)
+    ids = model.generate(z, greedy=greedy, temperature=temperature, generator=torch.Generator().manual_seed(seed))
+    return [model.config.vocab.decode(row) for row in ids.cpu().tolist()]
 
 
 def interpolate(z0: np.ndarray, z1: np.ndarray, steps: int = 8, method: str = "slerp") -> np.ndarray:

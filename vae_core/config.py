@@ -85,6 +85,13 @@ class TrainConfig:
     # "onecycle" warms the learning rate up then anneals it, which reaches a lower
     # loss in a short budget than a constant rate; "constant" matches pytorch/examples.
     schedule: str = "onecycle"
+    # Remedies for posterior collapse (text VAEs; free bits and cycles work for images too). kl_cycles > 0
+    # replaces the linear warm-up by that many cycles over the run (Fu et al. 2019); free_bits is a floor in nats
+    # on each latent dimension's batch-mean KL (Kingma et al. 2016); word_dropout blanks that share of the text
+    # decoder's input characters (Bowman et al. 2016).
+    kl_cycles: int = 0
+    free_bits: float = 0.0
+    word_dropout: float = 0.0
     seed: int = 0
     device: str = "auto"
 
@@ -103,6 +110,9 @@ class TrainConfig:
             raise ConfigError(f"beta must be in [0, 1000], got {self.beta}")
         if not 0 <= self.warmup_epochs <= 10_000:
             raise ConfigError(f"warmup_epochs must be >= 0, got {self.warmup_epochs}")
+        if not 0 <= self.kl_cycles <= 1000 or not 0 <= self.free_bits <= 100 or not 0 <= self.word_dropout < 1:
+            raise ConfigError(f"kl_cycles must be 0..1000, free_bits 0..100 and word_dropout in [0, 1), got "
+                              f"{self.kl_cycles}, {self.free_bits}, {self.word_dropout}")
         if self.schedule not in ("onecycle", "constant"):
             raise ConfigError(f"schedule must be 'onecycle' or 'constant', got {self.schedule!r}")
         if self.device not in ("auto", "cpu", "cuda"):

@@ -65,19 +65,44 @@ def kl_divergence(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
     return kl_per_dim(mu, logvar).sum(1)
 
 
-def kl_weight(epoch_progress: float, beta: float, warmup_epochs: float) -> float:
-    """Linear KL warm-up: the weight rises from 0 to beta over `warmup_epochs` (Bowman et al. 2016)."""
+def kl_weight(epoch_progress: float, beta: float, warmup_epochs: float, cycles: int = 0, epochs: float = 0) -> float:
+    """The KL weight at a point of training (in epochs).
+
+    Linear warm-up (cycles 0): it rises from 0 to beta over `warmup_epochs` (Bowman et al. 2016). Cyclical
+    (cycles > 0, Fu et al. 2019): `epochs` split into that many cycles, the weight rising from 0 to beta over the
+    first half of each and staying at beta for the second.
+    """
+    progress = max(0.0, epoch_progress)
+    if cycles > 0 and epochs > 0:
+        period = epochs / cycles
+        return beta * min(1.0, (progress % period) / (period * CYCLE_RISE))
     if warmup_epochs <= 0:
         return beta
-    return beta * min(1.0, max(0.0, epoch_progress) / warmup_epochs)
+    return beta * min(1.0, progress / warmup_epochs)
 
 
-def elbo_terms(model: VAE, x: torch.Tensor, beta: float = 1.0) -> ELBOTerms:
-    """One stochastic ELBO estimate (a single z per example) and the beta-weighted loss."""
+CYCLE_RISE = 0.5  # share of each cycle over which the weight rises (Fu et al.'s R = 0.5)
+
+
+def kl_for_loss(kl_dims: torch.Tensor, free_bits: float = 0.0) -> torch.Tensor:
+    """The KL term the optimiser sees, [B x D] -> [B].
+
+    With free bits (Kingma et al. 2016) each dimension's KL, averaged over the batch, counts as at least
+    `free_bits` nats: below that floor it has no gradient, so the encoder may use that much information for free
+    and the KL cannot be pushed to zero. Without, the plain KL per example.
+    """
+    if free_bits <= 0:
+        return kl_dims.sum(1)
+    floor = torch.clamp(kl_dims.mean(0), min=free_bits)  # [D]
+    return floor.sum().expand(len(kl_dims))  # a batch-level term: the same for every example, its mean the sum
+
+
+def elbo_terms(model: VAE, x: torch.Tensor, beta: float = 1.0, free_bits: float = 0.0) -> ELBOTerms:
+    """One stochastic ELBO estimate (a single z per example) and the beta-weighted loss (free bits optional)."""
     out = model(x)
     recon = reconstruction_nll(model, out.logits, x)
-    kl = kl_divergence(out.mu, out.logvar)
-    return ELBOTerms(loss=(recon + beta * kl).mean(), recon=recon, kl=kl)
+    kl_dims = kl_per_dim(out.mu, out.logvar)
+    return ELBOTerms(loss=(recon + beta * kl_for_loss(kl_dims, free_bits)).mean(), recon=recon, kl=kl_dims.sum(1))
 
 
 @torch.no_grad()

@@ -19,9 +19,8 @@ import torch
 from . import checkpoint as ckpt
 from .config import ModelConfig, TrainConfig
 from .data import Dataset
-from .losses import elbo_terms, kl_weight
-from .metrics import evaluate
-from .models import VAE
+from .losses import kl_weight
+from .modality import batch_terms, build_model, check_compatible, evaluate_model
 
 NAN_CHECK_EVERY = 25  # batches; a finite check forces a device sync, so not every batch
 # Outlier batches. With the default peak rate of 2e-3, one epoch of the default conv on `shapes` ended in NaN
@@ -96,7 +95,8 @@ def restore_optimizer_state(optimizer: torch.optim.Optimizer, flat: dict[str, to
 
 
 class Trainer:
-    """Train a VAE on a Dataset; writes a checkpoint after every epoch when `out` is given."""
+    """Train a VAE (images) or TextVAE (text) on its dataset; writes a checkpoint after every epoch when `out` is
+    given. What differs between the two goes through vae_core.modality."""
 
     def __init__(
         self,
@@ -107,10 +107,7 @@ class Trainer:
         callbacks: list[TrainingCallback] | tuple = (),
         resume: bool = False,
     ):
-        if tuple(dataset.image_shape) != tuple(model_config.input_shape):
-            raise ValueError(
-                f"model input_shape {model_config.input_shape} does not match the data {dataset.image_shape}"
-            )
+        check_compatible(model_config, dataset, train_config)
         self.train_config = train_config
         self.dataset = dataset
         self.out = Path(out) if out is not None else None
@@ -120,7 +117,7 @@ class Trainer:
         self.history: list[dict] = []
 
         torch.manual_seed(train_config.seed)
-        self.model = VAE(model_config).to(self.device)
+        self.model = build_model(model_config).to(self.device)
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=train_config.lr)
         self.x_train = torch.from_numpy(np.ascontiguousarray(dataset.x_train)).to(self.device)
         self.n_batches = math.ceil(len(self.x_train) / train_config.batch_size)
@@ -193,8 +190,8 @@ class Trainer:
         sums = torch.zeros(4, device=self.device)  # loss, recon, kl summed over examples; clipped batches
         for b in range(self.n_batches):
             x = self.x_train[order[b * cfg.batch_size:(b + 1) * cfg.batch_size]]
-            weight = kl_weight(epoch + b / self.n_batches, cfg.beta, cfg.warmup_epochs)
-            terms = elbo_terms(model, x, beta=weight)
+            weight = kl_weight(epoch + b / self.n_batches, cfg.beta, cfg.warmup_epochs, cfg.kl_cycles, cfg.epochs)
+            terms = batch_terms(model, x, weight, cfg)
             self.optimizer.zero_grad(set_to_none=True)
             terms.loss.backward()
             clipped = self._clip_spike()
@@ -232,7 +229,7 @@ class Trainer:
                            "checkpoint (try a lower --lr)")
                 break
             seconds = time.perf_counter() - start
-            result = evaluate(self.model, x_test, device=str(self.device), seed=cfg.seed)
+            result = evaluate_model(self.model, x_test, device=str(self.device), seed=cfg.seed)
             row.update(
                 epoch=epoch + 1, test_neg_elbo=result.neg_elbo, test_recon=result.recon, test_kl=result.kl,
                 active_units=result.active_units, lr=self.optimizer.param_groups[0]["lr"],

@@ -22,7 +22,8 @@ from pathlib import Path
 import numpy as np
 
 from .atomic import write_atomic
-from .data import MAX_SIDE, DataError, Dataset, _check_npz_member, load_dataset
+from .data import MAX_SIDE, DataError, Dataset, load_dataset
+from .imagefiles import _check_npz_member
 
 MAX_UPLOAD_BYTES = 20 * 2**20  # as server.maxUploadSize = 20 (MB) in .streamlit/config.toml
 MAX_IMAGE_SIDE = 4096  # width or height of an uploaded image, in pixels

@@ -1,0 +1,76 @@
+"""The modality seam: the few places where images and text differ, so that the Trainer, checkpoints and the
+command line serve both. Image code lives in models/losses/metrics, text code in vae_core/text/."""
+
+from __future__ import annotations
+
+from .config import ConfigError, ModelConfig
+
+MODALITIES = ("image", "text")
+
+
+def modality_of(config) -> str:
+    """'text' for a TextModelConfig, else 'image'."""
+    return "image" if isinstance(config, ModelConfig) else "text"
+
+
+def config_class(modality: str) -> type:
+    """The model config dataclass of a modality (as config.json's "modality" names it)."""
+    if modality == "image":
+        return ModelConfig
+    if modality == "text":
+        from .text.model import TextModelConfig
+
+        return TextModelConfig
+    raise ConfigError(f"modality must be one of {MODALITIES}, got {modality!r}")
+
+
+def build_model(config):
+    """A fresh model for a config: models.VAE for images, text.model.TextVAE for text."""
+    if modality_of(config) == "image":
+        from .models import VAE
+
+        return VAE(config)
+    from .text.model import TextVAE
+
+    return TextVAE(config)
+
+
+def check_compatible(config, dataset, train_config=None) -> None:
+    """Raise ValueError if a model cannot train on or read this dataset (or with these training options)."""
+    text_data = hasattr(dataset, "vocab")
+    if modality_of(config) == "image":
+        if text_data:
+            raise ConfigError(f"{dataset.spec}: is text; an image model cannot read it")
+        if tuple(dataset.image_shape) != tuple(config.input_shape):
+            raise ValueError(f"model input_shape {config.input_shape} does not match the data {dataset.image_shape}")
+        if train_config is not None and train_config.word_dropout > 0:
+            raise ConfigError("word_dropout applies to text models only")
+        return
+    if not text_data:
+        raise ConfigError(f"{dataset.spec}: is images; a text model cannot read them")
+    if dataset.vocab.alphabet != config.alphabet:
+        raise ConfigError(f"{dataset.spec}: its training split's characters differ from the model's vocabulary "
+                          "(the data changed since training?)")
+
+
+def batch_terms(model, x, beta: float, train_config):
+    """The ELBO terms of one training batch (losses.ELBOTerms), with the config's free bits and word dropout."""
+    if modality_of(model.config) == "image":
+        from .losses import elbo_terms
+
+        return elbo_terms(model, x, beta=beta, free_bits=train_config.free_bits)
+    from .text.losses import text_elbo_terms
+
+    return text_elbo_terms(model, x, beta=beta, free_bits=train_config.free_bits,
+                           word_dropout=train_config.word_dropout)
+
+
+def evaluate_model(model, x, **kwargs):
+    """Test-set numbers: metrics.evaluate for images, text.metrics.evaluate_text for text (same keywords)."""
+    if modality_of(model.config) == "image":
+        from .metrics import evaluate
+
+        return evaluate(model, x, **kwargs)
+    from .text.metrics import evaluate_text
+
+    return evaluate_text(model, x, **kwargs)
