@@ -63,7 +63,11 @@ def unpack(data: bytes) -> tuple[Header, np.ndarray]:
     """The file's bytes -> (header, uint32 words); CodecError for a wrong magic or version, a truncated file, or
     one whose bytes changed (CRC32 mismatch)."""
     data = bytes(data)
-    if len(data) < 4 or data[:4] != MAGIC:
+    if not data:
+        raise CodecError("empty file: not a Latent Lab codec file")
+    if len(data) < len(MAGIC) and MAGIC.startswith(data):
+        raise CodecError(f"truncated codec file: {len(data)} bytes, shorter than its header")
+    if data[:4] != MAGIC:
         raise CodecError("not a Latent Lab codec file (wrong magic bytes)")
     if len(data) < _HEAD.size:
         raise CodecError(f"truncated codec file: {len(data)} bytes, shorter than its header")
