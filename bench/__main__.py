@@ -14,6 +14,7 @@ NAMES = {
     "map": "encoding and projection time for 10k / 70k points; Scattergl pan frame time",
     "pages": "every page: sidebar click -> page drawn, first visit and again",
     "imports": "start-up of `info` vs `import torch`; a whole CLI training process vs a bare PyTorch script",
+    "codec": "bits-back ANS file size vs -ELBO, PNG, gzip, bz2, lzma, WebP; encode/decode images/s",
 }
 
 
