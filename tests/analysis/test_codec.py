@@ -31,7 +31,6 @@ def trained(digits_bin):
     """A small Bernoulli VAE fitted for a few seconds to binarised 8x8 digits."""
     x_train, _ = digits_bin
     model = random_model(latent=8, seed=0)
-    model.decoder[0].weight.data.mul_(1.0)
     opt = torch.optim.Adam(model.parameters(), lr=3e-3)
     gen = torch.Generator().manual_seed(0)
     xt = torch.as_tensor(x_train)
