@@ -15,6 +15,7 @@ NAMES = {
     "pages": "every page: sidebar click -> page drawn, first visit and again",
     "text": "text VAE vs a GRU language model of the same decoder: IWAE NLL, KL, active units (issue 13)",
     "imports": "start-up of `info` vs `import torch`; a whole CLI training process vs a bare PyTorch script",
+    "codec": "bits-back ANS file size vs -ELBO, PNG, gzip, bz2, lzma, WebP; encode/decode images/s",
 }
 
 

@@ -61,7 +61,7 @@ def test_table_median_p95_and_plot(tmp_path):
 def test_usage_lists_every_benchmark(capsys):
     assert bench_main([]) == 2
     out = capsys.readouterr().out
-    names = ("train", "quality", "drag", "latency", "startup", "map", "pages", "imports", "text")
+    names = ("train", "quality", "drag", "latency", "startup", "map", "pages", "imports", "text", "codec")
     assert all(f"  {name} " in out for name in names)
     assert set(NAMES) == set(names)
 
@@ -168,3 +168,12 @@ def test_pages_quick_visits_every_page():
     found = rows(out, "digits-2d")
     assert [r[1] for r in found][:3] == ["Explore", "Interpolate", "Generate"] and len(found) >= 8, out
     assert all(number(r[3]) > 0 and r[6] == "0" for r in found), out
+
+
+@pytest.mark.timeout(300)
+@pytest.mark.skipif(not (REPO / "checkpoints" / "mnist-bin" / "model.safetensors").is_file(),
+                    reason="needs the bundled mnist-bin checkpoint")
+def test_codec_quick():
+    out = bench("codec", "--quick")
+    assert "exact: True" in out
+    assert number(rows(out, "bits-back ANS")[0][2].replace(",", "")) > 0

@@ -1,4 +1,4 @@
-"""Command line: `python -m vae_core train|evaluate|project|info|sweep|sample`.
+"""Command line: `python -m vae_core train|evaluate|project|info|sweep|sample|compress|decompress`.
 
 Exit codes: 0 ok, 2 bad input (one readable line on stderr), 1 anything else.
 """
@@ -13,6 +13,7 @@ from dataclasses import replace
 from tqdm import tqdm
 
 from . import checkpoint as ckpt
+from .analysis import codec_cli
 from .cli_args import build_parser
 from .config import ConfigError, TrainConfig, default_model_config
 from .data import DataError, is_text_spec, load_dataset
@@ -218,7 +219,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"train": cmd_train, "evaluate": cmd_evaluate, "project": cmd_project, "info": cmd_info,
-            "sweep": cmd_sweep, "sample": cmd_sample}
+            "sweep": cmd_sweep, "sample": cmd_sample, **codec_cli.COMMANDS}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from .analysis import codec_cli
+
 
 def _int_tuple(text: str) -> tuple[int, ...]:
     try:
@@ -89,4 +91,5 @@ def build_parser() -> argparse.ArgumentParser:
                    help="images: prior std multiplier; text: softmax temperature (default 1.0)")
     s.add_argument("--greedy", action="store_true", help="text: take the most likely character at each step")
     s.add_argument("--seed", type=int, default=0)
+    codec_cli.add_parsers(sub)  # compress, decompress: the bits-back codec
     return p

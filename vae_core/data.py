@@ -1,4 +1,4 @@
-"""Datasets behind one spec string: digits, mnist, shapes, idx:DIR, npz:FILE, folder:DIR, and the text specs
+"""Datasets behind one spec string: digits, mnist, mnist-bin, shapes, idx:DIR, npz:FILE, folder:DIR, and the text specs
 grammar, pydoc and text:PATH (loaded by vae_core/text/data.py into a TextDataset).
 
 Every loader returns float32 images [N x C x H x W] in [0, 1] with a fixed
@@ -22,7 +22,7 @@ from vae_core import shapes
 if TYPE_CHECKING:
     from .text.data import TextDataset
 
-KINDS = ("digits", "mnist", "shapes", "idx", "npz", "folder", "text", "grammar", "pydoc")
+KINDS = ("digits", "mnist", "mnist-bin", "shapes", "idx", "npz", "folder", "text", "grammar", "pydoc")
 TEXT_KINDS = ("text", "grammar", "pydoc")
 MAX_SIDE = 256  # larger images are not what these small VAEs are for
 MAX_BYTES = 2**31  # refuse a dataset whose float32 pixels would exceed 2 GiB
@@ -78,12 +78,12 @@ def parse_spec(spec: str) -> tuple[str, str | None]:
     kind, sep, arg = spec.strip().partition(":")
     if kind not in KINDS:
         raise DataError(
-            f"unknown dataset spec {spec!r}: expected digits, mnist, shapes[:SIZE], "
+            f"unknown dataset spec {spec!r}: expected digits, mnist, mnist-bin, shapes[:SIZE], "
             "idx:DIR, npz:FILE, folder:DIR, grammar, pydoc or text:PATH"
         )
     if kind in ("idx", "npz", "folder", "text") and not arg:
         raise DataError(f"dataset spec {spec!r} needs a path: {kind}:PATH")
-    if kind in ("digits", "mnist", "grammar", "pydoc") and sep:
+    if kind in ("digits", "mnist", "mnist-bin", "grammar", "pydoc") and sep:
         raise DataError(f"dataset spec {spec!r}: {kind} takes no argument")
     return kind, (arg if sep else None)
 
@@ -104,6 +104,9 @@ def load_dataset(spec: str) -> Dataset | TextDataset:
         ds = _copy(_digits())
     elif kind == "mnist":
         ds = _copy(_mnist(MNIST_DIR))
+    elif kind == "mnist-bin":  # binarised MNIST (pixels > 0.5 -> 1), what a Bernoulli likelihood models exactly
+        ds = _copy(_mnist(MNIST_DIR))
+        ds.x_train, ds.x_test = ((x > 0.5).astype(np.float32) for x in (ds.x_train, ds.x_test))
     elif kind == "shapes":
         ds = _copy(_shapes(_shapes_size(spec, arg)))
     else:  # files are read afresh each time: they may change between calls

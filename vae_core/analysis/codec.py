@@ -1,0 +1,198 @@
+"""Bits-back coding with asymmetric numeral systems (BB-ANS; Townsend, Bird & Barber 2019, arXiv:1901.04866):
+a trained Bernoulli VAE as a lossless compressor of binary images, on constriction's ANS coder.
+
+Per image, encoding (the ANS coder is a stack; decoding runs the same steps backwards, last image first):
+
+1. pop z from q(z|x): z is discretised into K = 2**latent_bits buckets per dimension whose edges are the
+   prior's quantiles, so the prior is uniform over buckets and each bucket's posterior mass is a difference of
+   two Gaussian CDFs. Popping reads bits already on the stack: these are the bits that come back.
+2. push x under the decoder's Bernoulli likelihood p(x|z) at the bucket's centre (the prior's median in it);
+3. push z under the prior: uniform over the K buckets, latent_bits bits per dimension.
+
+Net cost per image is about -log p(x|z) + log q(z|x) - log p(z) bits, the -ELBO. The first image has nothing
+to pop from, so the stack starts with `seed_words(...)` pseudo-random 32-bit words (a fixed seed, so a file
+is reproducible); they are part of the output and counted in its size, and decoding must end on exactly them,
+which checks the whole run.
+
+Float determinism: the decoder must hand constriction the very floats the encoder did. Both sides run a
+float64 copy of the model on one image at a time (a batch of other size may sum in another order) with one
+torch thread (another thread count may split a sum differently). A file therefore decodes with the same
+weights on the same torch build and CPU kind; decoding that ends off the seed reports it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+LATENT_BITS = 8  # 256 buckets per dimension: ~0.01 wide near 0, far finer than a posterior's std
+SEED = 0x5EED
+
+
+class CodecError(ValueError):
+    """A file or an input the codec cannot handle; the message says what and why."""
+
+
+@dataclass
+class CodedBatch:
+    """The ANS stack after coding a batch: uint32 words, and the seed words it started from (counted in it)."""
+
+    words: np.ndarray
+    seed_words: int
+
+
+def _constriction():
+    import constriction  # imported when coding: the rest of vae_core does not need it
+
+    return constriction.stream
+
+
+def check_binary(model, x: np.ndarray) -> np.ndarray:
+    """x (N, C, H, W) -> the same pixels as int32 0/1, or CodecError if the model or the pixels cannot be coded.
+
+    Only Bernoulli models are coded (a discretised likelihood for 8-bit pixels is not written yet), and their
+    pixels must be exactly 0 or 1: a grey level has no probability under a Bernoulli.
+    """
+    if model.config.likelihood != "bernoulli":
+        raise CodecError(f"the codec needs a Bernoulli (binary-pixel) model; this one has a "
+                         f"{model.config.likelihood} likelihood")
+    x = np.asarray(x)
+    if x.ndim != 4 or tuple(x.shape[1:]) != tuple(model.config.input_shape):
+        raise CodecError(f"images are {tuple(x.shape[1:]) if x.ndim == 4 else x.shape}, the model codes "
+                         f"{tuple(model.config.input_shape)}")
+    binary = (x == 0) | (x == 1)
+    if not binary.all():
+        bad = int((~binary.reshape(len(x), -1)).any(1).sum())
+        raise CodecError(f"{bad} of {len(x)} images have grey levels, but this model codes binary pixels (0 or 1) "
+                         "only; binarise them first (e.g. --data mnist-bin)")
+    return x.astype(np.int32)
+
+
+class BucketPrior:
+    """K prior-quantile buckets per latent dimension of a N(0, I) prior."""
+
+    def __init__(self, latent_bits: int = LATENT_BITS):
+        if not 1 <= latent_bits <= 16:
+            raise CodecError(f"latent_bits must be 1..16, got {latent_bits}")
+        self.k = 1 << latent_bits
+        q = torch.arange(self.k + 1, dtype=torch.float64) / self.k
+        self.edges = torch.special.ndtri(q)  # -inf ... +inf
+        self.centres = torch.special.ndtri((torch.arange(self.k, dtype=torch.float64) + 0.5) / self.k)
+
+    def posterior_masses(self, mu: torch.Tensor, logvar: torch.Tensor) -> np.ndarray:
+        """q(bucket | x) for each dimension: (D,) -> (D, K) float64, each row summing to ~1."""
+        std = torch.exp(0.5 * logvar)[:, None]
+        a = (self.edges[None, :-1] - mu[:, None]) / std
+        b = (self.edges[None, 1:] - mu[:, None]) / std
+        # Above the mean, differences of upper tails keep their precision (1 - 0.9999... would not).
+        upper = a > 0
+        masses = torch.where(upper, torch.special.ndtr(-a) - torch.special.ndtr(-b),
+                             torch.special.ndtr(b) - torch.special.ndtr(a))
+        return masses.clamp_min(0.0).numpy()
+
+
+@contextlib.contextmanager
+def _one_thread():
+    """One torch thread while coding (see the module docstring), the caller's count restored after."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+class _Nets:
+    """The model in float64, one image per call: the same floats on the encoding and the decoding side."""
+
+    def __init__(self, model, prior: BucketPrior):
+        self.model = copy.deepcopy(model).to("cpu", torch.float64).eval()
+        self.prior = prior
+
+    @torch.no_grad()
+    def posterior(self, x: np.ndarray) -> np.ndarray:
+        mu, logvar = self.model.encode(torch.as_tensor(x[None], dtype=torch.float64))
+        return self.prior.posterior_masses(mu[0], logvar[0])
+
+    @torch.no_grad()
+    def pixel_probs(self, z_idx: np.ndarray) -> np.ndarray:
+        z = self.prior.centres[torch.as_tensor(z_idx, dtype=torch.long)][None]
+        return torch.sigmoid(self.model.decode(z)).flatten().numpy()
+
+
+def seed_words(latent_dim: int, latent_bits: int) -> np.ndarray:
+    """Pseudo-random words to start the stack: enough for the first image's pop of z (at most
+    latent_dim * latent_bits bits) and one spare word; the last word's top bit is set (a valid ANS head)."""
+    n = math.ceil(latent_dim * latent_bits / 32) + 1
+    words = np.random.default_rng(SEED).integers(0, 2**32, n, dtype=np.uint32)
+    words[-1] |= np.uint32(1 << 31)
+    return words
+
+
+def encode(model, x: np.ndarray, latent_bits: int = LATENT_BITS) -> CodedBatch:
+    """BB-ANS-encode binary images x (N, C, H, W) with `model`; see the module docstring for the order."""
+    pixels = check_binary(model, x)
+    stream, prior = _constriction(), BucketPrior(latent_bits)
+    nets = _Nets(model, prior)
+    seed = seed_words(model.config.latent_dim, latent_bits)
+    coder = stream.stack.AnsCoder(seed.copy(), seal=False)
+    categorical = stream.model.Categorical(perfect=False)
+    bernoulli, uniform = stream.model.Bernoulli(perfect=False), stream.model.Uniform(prior.k)
+    with _one_thread():
+        for image, bits in zip(x, pixels, strict=True):
+            z_idx = coder.decode(categorical, nets.posterior(np.asarray(image, np.float64)))
+            coder.encode_reverse(bits.reshape(-1), bernoulli, nets.pixel_probs(z_idx))
+            coder.encode_reverse(z_idx, uniform)
+    return CodedBatch(coder.get_compressed().copy(), len(seed))
+
+
+def decode(model, words: np.ndarray, n: int, latent_bits: int = LATENT_BITS) -> np.ndarray:
+    """Decode n images from BB-ANS words -> uint8 (n, C, H, W) of 0s and 1s; CodecError if the words do not
+    decode to n images ending on the seed (corrupt data, another model, or other floats on this machine)."""
+    stream, prior = _constriction(), BucketPrior(latent_bits)
+    nets = _Nets(model, prior)
+    shape, d = tuple(model.config.input_shape), model.config.latent_dim
+    seed = seed_words(d, latent_bits)
+    words = np.asarray(words, np.uint32)
+    if len(words) == 0 or words[-1] == 0:
+        raise CodecError("the coded data is empty or does not end on a valid ANS head")
+    coder = stream.stack.AnsCoder(words.copy(), seal=False)
+    categorical = stream.model.Categorical(perfect=False)
+    bernoulli, uniform = stream.model.Bernoulli(perfect=False), stream.model.Uniform(prior.k)
+    out = np.empty((n, *shape), np.uint8)
+    try:
+        with _one_thread():
+            for i in reversed(range(n)):
+                z_idx = coder.decode(uniform, d)
+                bits = coder.decode(bernoulli, nets.pixel_probs(z_idx))
+                out[i] = bits.reshape(shape)
+                coder.encode_reverse(z_idx, categorical, nets.posterior(out[i].astype(np.float64)))
+    except (ValueError, RuntimeError, AssertionError) as e:  # constriction's words for an exhausted stack
+        raise CodecError(f"the coded data does not decode with this model ({e})") from e
+    left = coder.get_compressed()
+    if not np.array_equal(left, seed):
+        raise CodecError("decoding did not end on the codec's seed: the data was coded by another model, is "
+                         "corrupt, or this machine computes the model's probabilities differently")
+    return out
+
+
+@torch.no_grad()
+def neg_elbo_bits(model, x: np.ndarray, seed: int = 0, batch_size: int = 500) -> np.ndarray:
+    """A one-sample estimate of each image's -ELBO, in bits (N,) float64: the continuous-latent code length
+    that the file's size approaches (recon at z ~ q(z|x), plus the analytic KL)."""
+    from ..losses import kl_divergence, reconstruction_nll
+
+    m = copy.deepcopy(model).to("cpu", torch.float64).eval()
+    gen = torch.Generator().manual_seed(seed)
+    out = []
+    for start in range(0, len(x), batch_size):
+        xb = torch.as_tensor(np.asarray(x[start:start + batch_size]), dtype=torch.float64)
+        mu, logvar = m.encode(xb)
+        z = mu + torch.exp(0.5 * logvar) * torch.randn(mu.shape, generator=gen, dtype=torch.float64)
+        out.append((reconstruction_nll(m, m.decode(z), xb) + kl_divergence(mu, logvar)).numpy() / math.log(2))
+    return np.concatenate(out) if out else np.zeros(0)
