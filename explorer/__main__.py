@@ -73,7 +73,13 @@ def main(argv: list[str] | None = None) -> int:
 
     print(f"Latent Lab: importing torch, plotly, vae_core... ({warm_imports():.1f} s)", file=sys.stderr)
     print(f"Latent Lab: loading the default checkpoint's data... ({warm_default_data(root):.1f} s)", file=sys.stderr)
+    from streamlit.runtime.pages_manager import PagesManager
     from streamlit.web import cli
+
+    # app.py routes with st.navigation. A checkout from before the pages moved to explorer/views/ may still hold
+    # an explorer/pages/ folder (git keeps its ignored, generated static/ files), and Streamlit would then treat
+    # it as a legacy pages folder for a fresh server's first request: "Page not found" over /interpolate.
+    PagesManager.uses_pages_directory = False
 
     flags = ["--server.headless", "true", "--server.port", str(args.port)]
     if args.address:
