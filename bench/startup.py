@@ -159,7 +159,8 @@ def main(argv: list[str] | None = None) -> int:
     if why := chromium_missing():
         print(f"skipped: {why}")
         return 0
-    args.launchers = [k for k in LAUNCHERS if k != FLOOR and (args.launcher == "both" or args.launcher in k)]
+    prefix = {"both": "", "explorer": "python -m explorer", "streamlit": "streamlit run"}[args.launcher]
+    args.launchers = [k for k in LAUNCHERS if k != FLOOR and k.startswith(prefix)]  # "explorer" is in both names
     args.checkpoints = args.checkpoints.split(",")
     if args.quick:
         args.reps, args.launchers = 1, ["python -m explorer"]
