@@ -113,15 +113,26 @@ def iwae_log_likelihood(model: VAE, x: torch.Tensor, k: int, chunk: int = 100) -
     expectation and tightens as k grows. Samples are drawn in chunks to bound memory.
     """
     mu, logvar = model.encode(x)
+
+    def log_px_given_z(z: torch.Tensor, n: int) -> torch.Tensor:
+        xs = x.unsqueeze(0).expand(n, *x.shape).flatten(0, 1)
+        return -reconstruction_nll(model, model.decode(z), xs)
+
+    return importance_weighted(mu, logvar, k, chunk, log_px_given_z)
+
+
+def importance_weighted(mu: torch.Tensor, logvar: torch.Tensor, k: int, chunk: int, log_px_given_z) -> torch.Tensor:
+    """log mean_k p(x | z_k) p(z_k) / q(z_k | x) over z_k ~ q(z | x) = N(mu, exp(logvar)) -> [B], with a standard
+    normal prior; the k samples are drawn in chunks of at most `chunk`. log_px_given_z(z, n) gets z [n*B x D]
+    (n samples of each of the B examples, sample-major) and returns log p(x | z) [n*B]. Images and text
+    (text/losses.py) differ only in that function."""
     std = torch.exp(0.5 * logvar)
     log_weights = []
     for start in range(0, k, chunk):
         n = min(chunk, k - start)
         eps = torch.randn(n, *mu.shape, device=mu.device, dtype=mu.dtype)  # [n x B x D]
         z = mu + std * eps
-        logits = model.decode(z.flatten(0, 1))
-        xs = x.unsqueeze(0).expand(n, *x.shape).flatten(0, 1)
-        log_px_z = -reconstruction_nll(model, logits, xs).view(n, -1)
+        log_px_z = log_px_given_z(z.flatten(0, 1), n).view(n, -1)
         log_pz = -0.5 * (z.pow(2) + LOG_2PI).sum(-1)
         log_qz = -0.5 * (eps.pow(2) + LOG_2PI + logvar).sum(-1)
         log_weights.append(log_px_z + log_pz - log_qz)

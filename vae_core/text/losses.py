@@ -5,12 +5,10 @@ changes it; nats per token divide by the number of real tokens.
 
 from __future__ import annotations
 
-import math
-
 import torch
 import torch.nn.functional as F
 
-from ..losses import LOG_2PI, ELBOTerms, kl_for_loss, kl_per_dim
+from ..losses import ELBOTerms, importance_weighted, kl_for_loss, kl_per_dim
 from .model import TextVAE
 from .vocab import PAD
 
@@ -52,15 +50,9 @@ def text_iwae_log_likelihood(model: TextVAE, x: torch.Tensor, k: int, chunk: int
     if not model.config.conditioned:
         return -sequence_nll(model.decode(None, x), x)
     mu, logvar = model.encode(x)
-    std = torch.exp(0.5 * logvar)
-    log_weights = []
-    for start in range(0, k, chunk):
-        n = min(chunk, k - start)
-        eps = torch.randn(n, *mu.shape, device=mu.device, dtype=mu.dtype)  # [n x B x D]
-        z = mu + std * eps
+
+    def log_px_given_z(z: torch.Tensor, n: int) -> torch.Tensor:
         xs = x.unsqueeze(0).expand(n, *x.shape).flatten(0, 1)
-        log_px_z = -sequence_nll(model.decode(z.flatten(0, 1), xs), xs).view(n, -1)
-        log_pz = -0.5 * (z.pow(2) + LOG_2PI).sum(-1)
-        log_qz = -0.5 * (eps.pow(2) + LOG_2PI + logvar).sum(-1)
-        log_weights.append(log_px_z + log_pz - log_qz)
-    return torch.logsumexp(torch.cat(log_weights), dim=0) - math.log(k)
+        return -sequence_nll(model.decode(z, xs), xs)
+
+    return importance_weighted(mu, logvar, k, chunk, log_px_given_z)
