@@ -2,14 +2,21 @@
 
 - `state`: where the checkpoints are, the session state app.py initialises, the keys kept across pages, the URL;
 - `loaders`: cached model, data, encodings, decodes and projections, and the `Context` of a checkpoint;
-- `latent_map`: the map figure of the test set;
+- `latent_map`: the map figure of the test set (`latent_map` for a Context, `scatter_map` for any points);
 - `decoder_panel`: sliders over z decoded in the browser;
 - `header`: the title and introduction every page starts with.
 """
 
 from explorer.shared.decoder_panel import decoder_panel
 from explorer.shared.header import header, header_with_context
-from explorer.shared.latent_map import HOVER_PX, PROJECTIONS, axis_titles, latent_map, selected_indices
+from explorer.shared.latent_map import (
+    HOVER_PX,
+    PROJECTIONS,
+    axis_titles,
+    latent_map,
+    scatter_map,
+    selected_indices,
+)
 from explorer.shared.loaders import Context, current, load_model, load_test_set, open_context, projection
 from explorer.shared.state import (
     DEFAULT_CHECKPOINT,
@@ -29,4 +36,5 @@ from explorer.shared.state import (
 __all__ = ["DEFAULT_CHECKPOINT", "HOVER_PX", "PROJECTIONS", "REPO", "Context", "axis_titles", "checkpoints_root",
            "current", "decoder_panel", "header", "header_with_context", "init_state", "keep_page_state",
            "latent_map", "load_model", "load_test_set", "open_context", "projection", "query_floats", "query_int",
-           "reset_selection", "resolve_checkpoint", "selected_indices", "session_job", "set_defaults", "set_query"]
+           "reset_selection", "resolve_checkpoint", "scatter_map", "selected_indices", "session_job", "set_defaults",
+           "set_query"]

@@ -1,5 +1,5 @@
-"""The latent map: a Scattergl of the test set at its 2-D projection, its axis titles, and the indices a box or
-lasso selection on it holds."""
+"""The latent map: a Scattergl of the test set at its 2-D projection (of a checkpoint's Context, or of any
+points such as a training run's snapshot), its axis titles, and the indices a box or lasso selection holds."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.colors import qualitative
 
-from explorer.shared.loaders import Context
+from explorer.shared.loaders import Context, label_name
 
 PROJECTIONS = {"identity": "Identity", "pca": "PCA", "umap": "UMAP"}
 HOVER_PX = 6  # a dot's hover label, and a click's pick of it, reach this far (px) beyond its edge
@@ -20,9 +20,11 @@ def axis_titles(ctx: Context, method: str, proj) -> tuple[str, str]:
     return ("PC 1", "PC 2") if method == "pca" else ("UMAP 1", "UMAP 2")
 
 
-def latent_map(ctx: Context, points: np.ndarray, titles: tuple[str, str], color: str = "label",
-               equal_axes: bool = True, height: int = 520) -> go.Figure:
-    """Scattergl of the test set; customdata carries each point's dataset index, hover shows it.
+def scatter_map(points: np.ndarray, titles: tuple[str, str], labels: np.ndarray | None = None,
+                class_names=None, values: tuple[str, np.ndarray] | None = None, equal_axes: bool = True,
+                height: int = 520, uirevision: str = "map") -> go.Figure:
+    """Scattergl of test points (N, 2): one trace per label (or one trace coloured by `values` = (name,
+    (N,) floats), or plain without either); customdata carries each point's dataset index, hover shows it.
 
     Clicks are reported by a map_overlay (explorer/components/map_overlay.py), which picks the dot whose hover
     label shows, so the hover reach is kept short: a click a little further from every dot decodes the spot.
@@ -31,28 +33,43 @@ def latent_map(ctx: Context, points: np.ndarray, titles: tuple[str, str], color:
     idx = np.arange(len(points))
     size = 6 if len(points) <= 2000 else 4  # MNIST's 10,000 test images: smaller dots keep the clusters apart
     hover = "#%{customdata} · label %{meta}<extra></extra>"
-    if color == "label" and ctx.labels is not None:
+    if values is not None:
+        name, value = values
+        fig.add_trace(go.Scattergl(
+            x=points[:, 0], y=points[:, 1], mode="markers", name=name, customdata=idx,
+            text=[label_name(labels, class_names, i) for i in idx],
+            hovertemplate="#%{customdata} · label %{text}<extra></extra>",
+            marker=dict(size=size, opacity=0.85, color=value, colorscale="RdBu_r",
+                        colorbar=dict(title=name, thickness=12)), showlegend=False))
+    elif labels is not None:
         palette = qualitative.T10 + qualitative.Pastel
-        for k, y in enumerate(np.unique(ctx.labels)):
-            m = ctx.labels == y
-            name = ctx.label(int(idx[m][0]))
+        for k, y in enumerate(np.unique(labels)):
+            m = labels == y
+            name = label_name(labels, class_names, int(idx[m][0]))
             fig.add_trace(go.Scattergl(x=points[m, 0], y=points[m, 1], mode="markers", name=name,
                                        customdata=idx[m], meta=name, hovertemplate=hover,
                                        marker=dict(size=size, opacity=0.8, color=palette[k % len(palette)])))
     else:
-        d = int(color[1:]) if color.startswith("z") else 0
-        fig.add_trace(go.Scattergl(
-            x=points[:, 0], y=points[:, 1], mode="markers", name=color, customdata=idx,
-            text=[ctx.label(i) for i in idx], hovertemplate="#%{customdata} · label %{text}<extra></extra>",
-            marker=dict(size=size, opacity=0.85, color=ctx.mu[:, d], colorscale="RdBu_r",
-                        colorbar=dict(title=f"z{d}", thickness=12)), showlegend=False))
+        fig.add_trace(go.Scattergl(x=points[:, 0], y=points[:, 1], mode="markers", name="test images",
+                                   customdata=idx, hovertemplate="#%{customdata}<extra></extra>",
+                                   marker=dict(size=size, opacity=0.8, color=qualitative.T10[0])))
     fig.update_layout(height=height, margin=dict(l=10, r=10, t=10, b=10), xaxis_title=titles[0],
                       yaxis_title=titles[1], legend=dict(title="label", itemsizing="constant"),
-                      uirevision=f"{ctx.name}-{titles}", dragmode="pan", hovermode="closest",
-                      hoverdistance=HOVER_PX)
+                      uirevision=uirevision, dragmode="pan", hovermode="closest", hoverdistance=HOVER_PX)
     if equal_axes:
-        fig.update_yaxes(scaleanchor="x", scaleratio=1)
+        fig.update_yaxes(scaleanchor="x", scaleratio=1)  # distances in z mean the same both ways
     return fig
+
+
+def latent_map(ctx: Context, points: np.ndarray, titles: tuple[str, str], color: str = "label",
+               equal_axes: bool = True, height: int = 520) -> go.Figure:
+    """The map of ctx's test set, coloured by label or by one latent dimension of mu (`color` = "z3")."""
+    values = None
+    if not (color == "label" and ctx.labels is not None):
+        d = int(color[1:]) if color.startswith("z") else 0
+        values = (f"z{d}", ctx.mu[:, d])
+    return scatter_map(points, titles, ctx.labels, ctx.class_names, values, equal_axes, height,
+                       uirevision=f"{ctx.name}-{titles}")
 
 
 def selected_indices(event) -> list[int]:

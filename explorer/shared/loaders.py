@@ -50,6 +50,14 @@ def _decode(_model, weights_sha: str, z: np.ndarray) -> np.ndarray:
     return decode_batch(_model, z)
 
 
+def label_name(labels: np.ndarray | None, class_names, i: int) -> str:
+    """Point i's label as shown to a user: its class name if the dataset has names, "-" without labels."""
+    if labels is None:
+        return "-"
+    y = int(labels[i])
+    return class_names[y] if class_names and 0 <= y < len(class_names) else str(y)
+
+
 @dataclass
 class Context:
     """The current checkpoint with its test set encoded: mu, logvar (N, D); x (N, C, H, W)."""
@@ -76,10 +84,7 @@ class Context:
         return _decode(self.model, self.sha, np.asarray(z, np.float32).reshape(-1, self.latent_dim))
 
     def label(self, i: int) -> str:
-        if self.labels is None:
-            return "-"
-        y = int(self.labels[i])
-        return self.class_names[y] if self.class_names and 0 <= y < len(self.class_names) else str(y)
+        return label_name(self.labels, self.class_names, i)
 
     def dims_by_kl(self, k: int) -> list[int]:
         """The k latent dims carrying most information (mean KL over the test set), in dim order."""

@@ -8,7 +8,6 @@ import re
 
 import plotly.graph_objects as go
 import streamlit as st
-from plotly.colors import qualitative
 
 from explorer import shared
 from vae_core.config import TrainConfig
@@ -97,16 +96,11 @@ def curves(history) -> go.Figure:
 
 
 def latent_map(snap: training.JobSnapshot) -> go.Figure:
-    fig, pts, labels, names = go.Figure(), snap.map_points, snap.map_labels, snap.class_names
-    groups = [(None, slice(None))] if labels is None else [(y, labels == y) for y in sorted(set(labels))]
-    for k, (y, mask) in enumerate(groups):
-        label = "test images" if y is None else (names[y] if names and y < len(names) else str(y))
-        fig.add_trace(go.Scattergl(x=pts[mask, 0], y=pts[mask, 1], mode="markers", name=label, marker=dict(
-            size=6, opacity=0.8, color=qualitative.T10[k % 10] if y is not None else "#4C78A8")))
+    """The run's map as the other pages draw theirs (shared.scatter_map), titled with its epoch."""
     when = "untrained" if snap.map_epoch == 0 else f"epoch {snap.map_epoch}"
-    fig.update_layout(title=f"Latent map ({when})", xaxis_title=snap.map_axes[0], yaxis_title=snap.map_axes[1],
-                      uirevision=snap.name, legend=dict(title=None, itemsizing="constant"), **LAYOUT)
-    return fig.update_yaxes(scaleanchor="x", scaleratio=1)  # distances in z mean the same both ways
+    fig = shared.scatter_map(snap.map_points, snap.map_axes, snap.map_labels, snap.class_names,
+                             height=LAYOUT["height"], uirevision=snap.name)
+    return fig.update_layout(title=f"Latent map ({when})", font=LAYOUT["font"], margin=LAYOUT["margin"])
 
 
 def open_checkpoint(name: str) -> None:

@@ -1,0 +1,58 @@
+"""explorer/shared/latent_map.py: the map figure every page draws (Explore, Compare, Train, ...)."""
+
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from explorer.shared.latent_map import latent_map, scatter_map
+from explorer.shared.loaders import label_name
+
+POINTS = np.array([[0.0, 1.0], [2.0, 3.0], [4.0, 5.0], [6.0, 7.0]], np.float32)
+LABELS = np.array([1, 0, 1, 2])
+
+
+def indices(fig) -> list[int]:
+    return sorted(int(i) for trace in fig.data for i in trace.customdata)
+
+
+@pytest.mark.parametrize("labels, names, i, shown", [
+    (None, None, 0, "-"), (LABELS, None, 3, "2"), (LABELS, ["zero", "one", "two"], 0, "one"),
+    (LABELS, ["zero", "one"], 3, "2"),  # a label beyond the names falls back to its number
+])
+def test_label_name(labels, names, i, shown):
+    assert label_name(labels, names, i) == shown
+
+
+def test_one_trace_per_label_named_and_holding_its_points():
+    fig = scatter_map(POINTS, ("z0", "z1"), LABELS, ["zero", "one", "two"])
+    assert [t.name for t in fig.data] == ["zero", "one", "two"]
+    one = fig.data[1]
+    assert list(one.customdata) == [0, 2] and list(one.x) == [0.0, 4.0] and list(one.y) == [1.0, 5.0]
+    assert indices(fig) == [0, 1, 2, 3]
+    assert fig.layout.xaxis.title.text == "z0" and fig.layout.yaxis.title.text == "z1"
+    assert fig.layout.yaxis.scaleanchor == "x"
+
+
+def test_coloured_by_values_is_one_trace_with_a_colour_bar():
+    fig = scatter_map(POINTS, ("PC 1", "PC 2"), LABELS, None, values=("z1", POINTS[:, 1]), equal_axes=False)
+    assert len(fig.data) == 1 and fig.data[0].marker.colorbar.title.text == "z1"
+    assert list(fig.data[0].marker.color) == [1.0, 3.0, 5.0, 7.0]
+    assert list(fig.data[0].text) == ["1", "0", "1", "2"]  # hover still names each point's label
+    assert fig.layout.yaxis.scaleanchor is None
+
+
+def test_without_labels_one_plain_trace():
+    fig = scatter_map(POINTS, ("z0", "z1"), uirevision="run-7")
+    assert len(fig.data) == 1 and indices(fig) == [0, 1, 2, 3] and fig.layout.uirevision == "run-7"
+
+
+def test_a_contexts_map_colours_by_label_or_by_a_latent_dimension():
+    mu = np.arange(12, dtype=np.float32).reshape(4, 3)
+    ctx = SimpleNamespace(name="m", labels=LABELS, class_names=None, mu=mu)
+    assert len(latent_map(ctx, POINTS, ("z0", "z1")).data) == 3
+    by_dim = latent_map(ctx, POINTS, ("z0", "z1"), color="z2")
+    assert list(by_dim.data[0].marker.color) == [2.0, 5.0, 8.0, 11.0]
+    assert by_dim.data[0].marker.colorbar.title.text == "z2"
+    unlabelled = SimpleNamespace(name="m", labels=None, class_names=None, mu=mu)
+    assert list(latent_map(unlabelled, POINTS, ("z0", "z1")).data[0].marker.color) == [0.0, 3.0, 6.0, 9.0]
