@@ -4,7 +4,8 @@ AUROC for anomaly detection and bit conversions (docs/ARCHITECTURE.md, "Loss num
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -81,6 +82,29 @@ class EvalResult:
         return asdict(self)
 
 
+def elbo_noise(n: int, latent_dim: int, seed: int) -> torch.Tensor:
+    """The eps [n x D] of the one-z ELBO, drawn up front on the CPU from a generator of its own, so the
+    numbers are the same for any batch size, device or iwae_k."""
+    return torch.randn((n, latent_dim), generator=torch.Generator().manual_seed(seed))
+
+
+@contextmanager
+def seeded_eval(model, device, seed: int) -> Iterator[torch.device]:
+    """Evaluate under this: the model moved to `device` in eval mode, and the global RNG (which IWAE draws
+    from) forked and seeded with seed + 1; the RNG and the model's train/eval mode are restored on exit.
+    Yields the torch.device."""
+    model.to(device)
+    was_training = model.training
+    model.eval()
+    dev = torch.device(device)
+    try:
+        with torch.random.fork_rng(devices=[dev.index or 0] if dev.type == "cuda" else []):
+            torch.manual_seed(seed + 1)
+            yield dev
+    finally:
+        model.train(was_training)
+
+
 @torch.no_grad()
 def evaluate(model, x: np.ndarray, batch_size: int = 500, iwae_k: int = 0, device="cpu", seed: int = 0,
              progress: Callable[[int, int], None] | None = None) -> EvalResult:
@@ -94,40 +118,28 @@ def evaluate(model, x: np.ndarray, batch_size: int = 500, iwae_k: int = 0, devic
     n = len(x)
     if n == 0:
         raise ValueError("evaluate needs at least one image")
-    model.to(device)
-    was_training = model.training
-    model.eval()
-    dev = torch.device(device)
-    # The ELBO's noise is drawn up front on the CPU from its own generator, so it is the same for
-    # any batch size, device or iwae_k. IWAE (which draws from the global RNG inside
-    # losses.iwae_log_likelihood) runs under a forked, seeded global RNG that is restored afterwards.
-    eps_all = torch.randn((n, model.config.latent_dim), generator=torch.Generator().manual_seed(seed))
+    eps_all = elbo_noise(n, model.config.latent_dim, seed)
     chunk = 1
     if iwae_k > 0:  # small image batches: each call decodes chunk x batch images
         per_call = max(1, IWAE_PIXEL_BUDGET // model.config.n_pixels)
         chunk = min(iwae_k, IWAE_CHUNK, per_call)
         batch_size = max(1, min(batch_size, per_call // chunk))
-    fork_devices = [dev.index or 0] if dev.type == "cuda" else []
     recon_sum = kl_sum = logpx_sum = 0.0
     mus = []
-    try:
-        with torch.random.fork_rng(devices=fork_devices):
-            torch.manual_seed(seed + 1)
-            for start in range(0, n, batch_size):
-                xb = torch.as_tensor(np.asarray(x[start:start + batch_size], np.float32), device=dev)
-                mu, logvar = model.encode(xb)
-                eps = eps_all[start:start + batch_size].to(dev, mu.dtype)
-                logits = model.decode(mu + torch.exp(0.5 * logvar) * eps)
-                recon_sum += reconstruction_nll(model, logits, xb).double().sum().item()
-                kl_sum += kl_divergence(mu, logvar).double().sum().item()
-                mus.append(mu.float().cpu().numpy())
-                if iwae_k > 0:
-                    logpx = iwae_log_likelihood(model, xb, iwae_k, chunk=chunk)
-                    logpx_sum += logpx.double().sum().item()
-                if progress is not None:
-                    progress(min(start + batch_size, n), n)
-    finally:
-        model.train(was_training)
+    with seeded_eval(model, device, seed) as dev:
+        for start in range(0, n, batch_size):
+            xb = torch.as_tensor(np.asarray(x[start:start + batch_size], np.float32), device=dev)
+            mu, logvar = model.encode(xb)
+            eps = eps_all[start:start + batch_size].to(dev, mu.dtype)
+            logits = model.decode(mu + torch.exp(0.5 * logvar) * eps)
+            recon_sum += reconstruction_nll(model, logits, xb).double().sum().item()
+            kl_sum += kl_divergence(mu, logvar).double().sum().item()
+            mus.append(mu.float().cpu().numpy())
+            if iwae_k > 0:
+                logpx = iwae_log_likelihood(model, xb, iwae_k, chunk=chunk)
+                logpx_sum += logpx.double().sum().item()
+            if progress is not None:
+                progress(min(start + batch_size, n), n)
     recon, kl = recon_sum / n, kl_sum / n
     return EvalResult(neg_elbo=recon + kl, recon=recon, kl=kl,
                       nll_iwae=-logpx_sum / n if iwae_k > 0 else None,

@@ -10,7 +10,7 @@ import numpy as np
 import torch
 
 from ..losses import kl_divergence
-from ..metrics import active_units
+from ..metrics import active_units, elbo_noise, seeded_eval
 from .losses import sequence_nll, text_iwae_log_likelihood, token_counts, trim
 from .model import TextVAE
 from .vocab import EOS, PAD
@@ -56,39 +56,30 @@ def evaluate_text(model: TextVAE, x: np.ndarray, batch_size: int = 250, iwae_k: 
     n = len(x)
     if n == 0:
         raise ValueError("evaluate needs at least one sentence")
-    model.to(device)
-    was_training = model.training
-    model.eval()
-    dev = torch.device(device)
-    eps_all = torch.randn((n, model.config.latent_dim), generator=torch.Generator().manual_seed(seed))
+    eps_all = elbo_noise(n, model.config.latent_dim, seed)
     sums = dict(recon=0.0, kl=0.0, logpx=0.0, tokens=0, exact=0)
     mus = []
-    fork_devices = [dev.index or 0] if dev.type == "cuda" else []
     if iwae_k > 0:  # IWAE decodes iwae_k copies of each sentence: keep a call's work bounded
         batch_size = max(1, min(batch_size, 2000 // min(iwae_k, 50)))
-    try:
-        with torch.random.fork_rng(devices=fork_devices):
-            torch.manual_seed(seed + 1)
-            for start in range(0, n, batch_size):
-                xb = trim(torch.as_tensor(np.asarray(x[start:start + batch_size]), device=dev))
-                if model.config.conditioned:
-                    mu, logvar = model.encode(xb)
-                    z = mu + torch.exp(0.5 * logvar) * eps_all[start:start + len(xb)].to(dev)
-                    sums["kl"] += kl_divergence(mu, logvar).double().sum().item()
-                else:
-                    mu = z = None
-                sums["recon"] += sequence_nll(model.decode(z, xb), xb).double().sum().item()
-                sums["tokens"] += int(token_counts(xb).sum())
-                if mu is not None:
-                    mus.append(mu.float().cpu().numpy())
-                if iwae_k > 0:
-                    sums["logpx"] += text_iwae_log_likelihood(model, xb, iwae_k).double().sum().item()
-                if exact and mu is not None:
-                    sums["exact"] += int(exact_matches(model, xb, mu).sum())
-                if progress is not None:
-                    progress(min(start + batch_size, n), n)
-    finally:
-        model.train(was_training)
+    with seeded_eval(model, device, seed) as dev:
+        for start in range(0, n, batch_size):
+            xb = trim(torch.as_tensor(np.asarray(x[start:start + batch_size]), device=dev))
+            if model.config.conditioned:
+                mu, logvar = model.encode(xb)
+                z = mu + torch.exp(0.5 * logvar) * eps_all[start:start + len(xb)].to(dev)
+                sums["kl"] += kl_divergence(mu, logvar).double().sum().item()
+            else:
+                mu = z = None
+            sums["recon"] += sequence_nll(model.decode(z, xb), xb).double().sum().item()
+            sums["tokens"] += int(token_counts(xb).sum())
+            if mu is not None:
+                mus.append(mu.float().cpu().numpy())
+            if iwae_k > 0:
+                sums["logpx"] += text_iwae_log_likelihood(model, xb, iwae_k).double().sum().item()
+            if exact and mu is not None:
+                sums["exact"] += int(exact_matches(model, xb, mu).sum())
+            if progress is not None:
+                progress(min(start + batch_size, n), n)
     recon, kl = sums["recon"] / n, sums["kl"] / n
     nll = -sums["logpx"] / n if iwae_k > 0 else None
     return TextEvalResult(
