@@ -117,8 +117,8 @@ class Trainer:
         self.out = Path(out) if out is not None else None
         self.callbacks = list(callbacks)
         self.run = run or Run()
+        self.batch_size = per_rank_batch(train_config.batch_size, self.run.world_size)  # every rank fails alike
         self.device = self.run.start(resolve_device(train_config.device))
-        self.batch_size = per_rank_batch(train_config.batch_size, self.run.world_size)
         self._stop = threading.Event()
         self.history: list[dict] = []
 
