@@ -32,7 +32,7 @@ def torchrun(*args, nproc=2, **kwargs):
 
 def test_detect_reads_torchrun_environment():
     assert Run.detect({}) == Run(0, 1, 0)
-    assert Run.detect({"RANK": "3", "WORLD_SIZE": "4", "LOCAL_RANK": "1"}) == Run(3, 4, 1)
+    assert Run.detect({"RANK": "3", "WORLD_SIZE": "4", "LOCAL_RANK": "1"}) == Run(3, 4, 1, torchrun=True)
     with pytest.raises(ConfigError, match="RANK 4 is outside WORLD_SIZE 4"):
         Run.detect({"RANK": "4", "WORLD_SIZE": "4"})
     with pytest.raises(ConfigError, match="must be integers"):

@@ -32,7 +32,7 @@ def _given(args: argparse.Namespace, names: tuple[str, ...]) -> dict:
 # argparse stores each flag under its config field's name
 MODEL_FLAGS = ("arch", "hidden", "channels", "fc_width", "res_blocks", "activation", "likelihood", "gaussian_std")
 TRAIN_FLAGS = ("beta", "warmup_epochs", "epochs", "batch_size", "lr", "schedule", "seed", "device", "kl_cycles",
-               "free_bits", "word_dropout")
+               "free_bits", "word_dropout", "precision")
 
 
 class TqdmCallback:

@@ -38,11 +38,13 @@ class PeerStopped(RuntimeError):
 
 @dataclass(frozen=True)
 class Run:
-    """Where this process sits in the run: rank of world_size, and its local rank on this machine."""
+    """Where this process sits in the run: rank of world_size, its local rank on this machine, and whether
+    torchrun started it (then it joins a process group even alone: `torchrun --nproc-per-node 1` tests that path)."""
 
     rank: int = 0
     world_size: int = 1
     local_rank: int = 0
+    torchrun: bool = False
 
     @property
     def distributed(self) -> bool:
@@ -66,11 +68,11 @@ class Run:
                               f"{env['WORLD_SIZE']!r}, {env.get('LOCAL_RANK')!r}") from None
         if not 0 <= rank < world:
             raise ConfigError(f"RANK {rank} is outside WORLD_SIZE {world}")
-        return Run(rank, world, local)
+        return Run(rank, world, local, torchrun=True)
 
     def start(self, device: torch.device) -> torch.device:
         """Join the process group (once) and return this process's device; a no-op for one process."""
-        if self.world_size == 1 or self.distributed:
+        if not self.torchrun or self.distributed:
             return device
         if device.type == "cuda":  # one GPU per process, picked by its rank on this machine
             device = torch.device("cuda", self.local_rank)

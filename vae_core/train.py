@@ -198,7 +198,8 @@ class Trainer:
         for b in range(self.n_batches):
             x = self.x_train[order[b * bs:(b + 1) * bs]]
             weight = kl_weight(epoch + b / self.n_batches, cfg.beta, cfg.warmup_epochs, cfg.kl_cycles, cfg.epochs)
-            terms = batch_terms(model, x, weight, cfg)
+            with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=cfg.precision == "bf16"):
+                terms = batch_terms(model, x, weight, cfg)
             self.optimizer.zero_grad(set_to_none=True)
             terms.loss.backward()
             clipped = self._clip_spike()
