@@ -1,4 +1,4 @@
-"""`python -m explorer [--port N]`: import the heavy modules, then serve explorer/app.py headless.
+"""`python -m explorer [--port N] [--served]`: import the heavy modules, then serve explorer/app.py headless.
 
 Streamlit runs in this process, so what the Explore page imports is already imported when the server
 is up and the first visitor arrives (docs/ARCHITECTURE.md, "Start-up": seconds of imports otherwise land on the
@@ -54,6 +54,15 @@ def checkpoints_folder(given: str | None) -> Path:
     return Path(here).expanduser().resolve() if here else REPO / "checkpoints"
 
 
+def served_environment(served: bool, data_dir: str | None) -> dict[str, str]:
+    """The environment that puts the app in served mode (vae_core.served): with --served, typed folders are
+    confined to DATA_DIR (absolute), or read not at all without one. Empty for a local app."""
+    if not served:
+        return {}
+    return {"LATENT_LAB_SERVED": "1", "LATENT_LAB_DATA_DIR": str(Path(data_dir).expanduser().resolve()) if data_dir
+            else ""}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m explorer", description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=8501, help="port to serve on (default 8501)")
@@ -61,13 +70,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--checkpoints", metavar="DIR", default=None,
                         help="folder of checkpoints to open (default: $LATENT_LAB_CHECKPOINTS, else ./checkpoints, "
                              "else the repository's bundled ones)")
+    parser.add_argument("--served", action="store_true",
+                        help="serve to others: the Train page reads no folder from this disk outside --data-dir")
+    parser.add_argument("--data-dir", metavar="DIR", default=None,
+                        help="with --served: the folder whose subfolders visitors may train on (default: none, "
+                             "uploads only)")
     args = parser.parse_args(argv)
+    if args.data_dir is not None and not args.served:
+        parser.error("--data-dir applies to a served app: add --served")
+    if args.data_dir is not None and not Path(args.data_dir).expanduser().is_dir():
+        parser.error(f"--data-dir {args.data_dir}: no such folder")
     if args.checkpoints is not None and not Path(args.checkpoints).expanduser().is_dir():
         parser.error(f"--checkpoints {args.checkpoints}: no such folder")
 
     # Streamlit reads .streamlit/config.toml from the working directory, so resolve the folder first.
     root = checkpoints_folder(args.checkpoints)
     os.environ["LATENT_LAB_CHECKPOINTS"] = str(root)
+    os.environ.update(served_environment(args.served, args.data_dir))
     os.chdir(REPO)
     sys.path.insert(0, str(REPO))
 

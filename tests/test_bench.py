@@ -61,12 +61,29 @@ def test_table_median_p95_and_plot(tmp_path):
 def test_usage_lists_every_benchmark(capsys):
     assert bench_main([]) == 2
     out = capsys.readouterr().out
-    names = ("train", "quality", "drag", "latency", "startup", "map", "pages", "imports", "text", "codec")
+    names = ("train", "quality", "drag", "latency", "startup", "map", "pages", "imports", "text", "codec", "dist")
     assert all(f"  {name} " in out for name in names)
     assert set(NAMES) == set(names)
 
 
 # --- each benchmark, tiny settings ------------------------------------------------------------------------
+
+
+@pytest.mark.timeout(300)
+def test_dist_quick():
+    out = bench("dist", "--quick")
+    assert [r[0] for r in rows(out, "")][1:] == ["1 process, 1 thread", "1 process, 2 threads",
+                                               "torchrun: 2 processes, 1 thread each"]
+    pair = rows(out, "torchrun")[0]
+    assert abs(number(pair[2])) < 0.5 and number(pair[3]) > 0  # test -ELBO vs one process; images/s
+
+
+def test_gpu_script_dry_run_lists_its_steps():
+    proc = subprocess.run(["bash", "bench/gpu.sh", "--dry-run"], cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    steps = [line.split("]")[0] for line in proc.stdout.splitlines() if line.startswith("+ [")]
+    assert steps == ["+ [test_cuda, limit 150s", "+ [bench_train, limit 150s", "+ [mnist_fp32, limit 75s",
+                     "+ [mnist_bf16, limit 75s"]  # 450 s: the 8 minutes with room to start
 
 
 @pytest.mark.timeout(300)

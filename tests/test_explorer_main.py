@@ -4,7 +4,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from explorer.__main__ import REPO, checkpoints_folder
+from explorer.__main__ import REPO, checkpoints_folder, served_environment
 
 
 def test_the_folder_comes_from_the_flag_then_the_environment_then_the_working_directory(tmp_path, monkeypatch):
@@ -36,3 +36,16 @@ def test_the_default_checkpoints_data_is_read_before_serving(monkeypatch):
     assert seen == ["mnist"]
     warm_default_data(REPO / "no-such-folder")  # no default there: nothing to warm, no error
     assert seen == ["mnist"]
+
+
+def test_served_mode_is_off_unless_asked_and_the_data_folder_is_absolute(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert served_environment(False, None) == {}
+    assert served_environment(True, None) == {"LATENT_LAB_SERVED": "1", "LATENT_LAB_DATA_DIR": ""}
+    assert served_environment(True, "data") == {"LATENT_LAB_SERVED": "1", "LATENT_LAB_DATA_DIR": str(tmp_path / "data")}
+
+
+def test_a_data_folder_needs_served_mode(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "explorer", "--data-dir", str(tmp_path)], cwd=REPO,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and "--data-dir applies to a served app: add --served" in proc.stderr

@@ -26,3 +26,21 @@ def test_learning_rate_defaults_to_the_library_default(train_page):
     slider = train_page.select_slider(key="train_lr")
     assert slider.value == TrainConfig().lr
     assert f"{TrainConfig().lr:g}" in slider.options  # AppTest lists the options as their labels
+
+
+def test_served_page_refuses_a_folder_outside_the_data_folder(tmp_path, monkeypatch):
+    """Served to others (vae_core.served), the IDX folder box reads only inside the data folder."""
+    (tmp_path / "data").mkdir()
+    monkeypatch.setenv("LATENT_LAB_SERVED", "1")
+    monkeypatch.setenv("LATENT_LAB_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("LATENT_LAB_CHECKPOINTS", str(tmp_path))
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    at.switch_page("views/train.py").run()
+    at.segmented_control(key="train_source").set_value("idx").run()
+    at.text_input(key="train_idx").input("/etc").run()
+    assert [e.value for e in at.error] == ["'/etc' is outside the server's data folder: give a folder inside it, "
+                                           "e.g. 'mnist'"]
+    next(b for b in at.button if b.label == "Start training").click().run()
+    assert not at.exception  # refused with the same message a second time: nothing starts
+    assert [e.value for e in at.error][1:] == [at.error[0].value]

@@ -55,6 +55,7 @@ class CheckpointInfo:
     weights_sha256: str = ""
     versions: dict = field(default_factory=dict)
     resume: dict = field(default_factory=dict)  # epoch done, scheduler steps, ...
+    run: dict = field(default_factory=dict)  # how it trained: world_size, device (type), backend; {} if not recorded
 
     @property
     def epochs_done(self) -> int:
@@ -97,8 +98,11 @@ def save_checkpoint(
     history: list[dict],
     optimizer_state: dict[str, torch.Tensor] | None = None,
     resume: dict | None = None,
+    run: dict | None = None,
 ) -> Path:
     """Write the checkpoint folder atomically: a temp folder beside it, fsync, then rename.
+
+    `run` records how the model trained (distributed.Run.describe: world_size, device type, backend).
 
     A crash at any moment leaves either the old folder or the new one, never a mix. The
     `cache/` of the old folder is dropped since a new model invalidates it.
@@ -132,6 +136,7 @@ def save_checkpoint(
             "weights_sha256": sha256_file(tmp / WEIGHTS),
             "versions": _versions(),
             "resume": resume or {},
+            **({"run": run} if run else {}),
         }
         _write_json(tmp / CONFIG, config)
         _write_json(tmp / HISTORY, history)
@@ -198,6 +203,7 @@ def read_info(ref: str | os.PathLike, root: Path | None = None) -> CheckpointInf
         name=name, path=path, model_config=model_config, train_config=train_config,
         history=history, weights_sha256=str(cfg.get("weights_sha256", "")),
         versions=cfg.get("versions", {}), resume=cfg.get("resume", {}) or {},
+        run=cfg.get("run") if isinstance(cfg.get("run"), dict) else {},
     )
 
 

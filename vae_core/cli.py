@@ -32,7 +32,7 @@ def _given(args: argparse.Namespace, names: tuple[str, ...]) -> dict:
 # argparse stores each flag under its config field's name
 MODEL_FLAGS = ("arch", "hidden", "channels", "fc_width", "res_blocks", "activation", "likelihood", "gaussian_std")
 TRAIN_FLAGS = ("beta", "warmup_epochs", "epochs", "batch_size", "lr", "schedule", "seed", "device", "kl_cycles",
-               "free_bits", "word_dropout")
+               "free_bits", "word_dropout", "precision")
 
 
 class TqdmCallback:
@@ -42,7 +42,8 @@ class TqdmCallback:
         self.bar = None
 
     def on_train_start(self, trainer) -> None:
-        print(f"training on {trainer.device}: {len(trainer.x_train)} examples, "
+        procs = f" x {trainer.run.world_size} processes" if trainer.run.world_size > 1 else ""
+        print(f"training on {trainer.device}{procs}: {len(trainer.x_train)} examples, "
               f"{sum(p.numel() for p in trainer.model.parameters()):,} parameters", file=sys.stderr)
 
     def on_batch_end(self, event) -> None:
@@ -72,13 +73,41 @@ def _load(ref: str, device: str = "cpu"):
     return ckpt.load_checkpoint(path.name, root=path.parent, device=device)
 
 
+def _kept(out) -> str:
+    """What a stopped run leaves: the last saved epoch at `out`, if any."""
+    try:
+        return f"the last saved checkpoint, {out} (epoch {ckpt.read_info(out.name, root=out.parent).epochs_done}), " \
+               "is intact; continue with the same command and --resume"
+    except ckpt.CheckpointError:
+        return "no epoch was saved yet"
+
+
 def cmd_train(args: argparse.Namespace) -> int:
+    from .distributed import PeerStopped, Run, on_sigterm
+
+    run = Run.detect()  # torchrun's RANK/WORLD_SIZE, or one process
+    if run.world_size > 1:
+        on_sigterm()
+    try:
+        return _train(args, run)
+    except (PeerStopped, RuntimeError) as exc:  # gloo/nccl raise DistBackendError when a peer's connection drops
+        if run.world_size == 1:
+            raise
+        print(f"error: rank {run.rank}: {str(exc).splitlines()[0][:300]}\n{_kept(ckpt.command_line_path(args.out))}",
+              file=sys.stderr)
+        return 1
+    finally:
+        run.close()
+
+
+def _train(args: argparse.Namespace, run) -> int:
     from .train import Trainer
 
     out = ckpt.command_line_path(args.out)
     ckpt.check_replaceable(out)  # before minutes of training, not at the first save
     if args.resume:
-        ckpt.recover(out.name, root=out.parent)  # a save killed mid-swap left the last epoch beside `out`
+        if run.is_main:  # the other ranks read whichever version the atomic renames show them
+            ckpt.recover(out.name, root=out.parent)  # a save killed mid-swap left the last epoch beside `out`
         info = ckpt.read_info(out.name, root=out.parent)
         model_config = info.model_config
         train_config = replace(info.train_config, **_given(args, TRAIN_FLAGS))
@@ -96,9 +125,11 @@ def cmd_train(args: argparse.Namespace) -> int:
             raise ConfigError("--arch gru and --embed-dim are for text data (grammar, pydoc, text:PATH)")
         latent = args.latent_dim if args.latent_dim is not None else 2
         model_config = default_model_config(dataset.image_shape, latent, **_given(args, MODEL_FLAGS))
-    trainer = Trainer(model_config, train_config, dataset, out=out, callbacks=[TqdmCallback()],
-                      resume=args.resume)
+    trainer = Trainer(model_config, train_config, dataset, out=out,
+                      callbacks=[TqdmCallback()] if run.is_main else [], resume=args.resume, run=run)
     result = trainer.fit()
+    if not run.is_main:  # rank 0 reports for the run
+        return 1 if result.status == "diverged" else 0
     print(result.message, file=sys.stderr)
     if result.status == "diverged":
         return 1

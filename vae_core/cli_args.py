@@ -58,6 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="learning-rate schedule (default onecycle; constant is pytorch/examples')")
     t.add_argument("--seed", type=int, help="random seed; runs are reproducible on CPU (default 0)")
     t.add_argument("--device", choices=["auto", "cpu", "cuda"], help="auto uses CUDA when present (default auto)")
+    t.add_argument("--precision", choices=["fp32", "bf16"],
+                   help="bf16: forward pass and loss under autocast with bfloat16, for GPUs (default fp32)")
     t.add_argument("--resume", action="store_true", help="continue the run saved at --out")
 
     e = sub.add_parser("evaluate", help="test-set -ELBO, recon, KL, IWAE NLL and active units")

@@ -94,6 +94,9 @@ class TrainConfig:
     word_dropout: float = 0.0
     seed: int = 0
     device: str = "auto"
+    # "bf16" runs the forward pass and loss under torch.autocast with bfloat16 (weights, optimiser and evaluation
+    # stay float32): for GPUs with bf16 units; bench/gpu.sh measures its speed and -ELBO against "fp32".
+    precision: str = "fp32"
 
     def __post_init__(self) -> None:
         self.validate()
@@ -117,6 +120,8 @@ class TrainConfig:
             raise ConfigError(f"schedule must be 'onecycle' or 'constant', got {self.schedule!r}")
         if self.device not in ("auto", "cpu", "cuda"):
             raise ConfigError(f"device must be auto, cpu or cuda, got {self.device!r}")
+        if self.precision not in ("fp32", "bf16"):
+            raise ConfigError(f"precision must be fp32 or bf16, got {self.precision!r}")
 
 
 def to_dict(cfg: ModelConfig | TrainConfig) -> dict:

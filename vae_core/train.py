@@ -19,6 +19,7 @@ import torch
 from . import checkpoint as ckpt
 from .config import ModelConfig, TrainConfig
 from .data import Dataset
+from .distributed import Run, per_rank_batch, shard_order, wrap
 from .losses import kl_weight
 from .modality import batch_terms, build_model, check_compatible, evaluate_model
 
@@ -96,7 +97,9 @@ def restore_optimizer_state(optimizer: torch.optim.Optimizer, flat: dict[str, to
 
 class Trainer:
     """Train a VAE (images) or TextVAE (text) on its dataset; writes a checkpoint after every epoch when `out` is
-    given. What differs between the two goes through vae_core.modality."""
+    given. What differs between the two goes through vae_core.modality. `run` is this process's place in a
+    torchrun run (distributed.Run.detect()); by default one process. Under torchrun only rank 0 evaluates,
+    saves and calls the callbacks' epoch events; train_config.batch_size stays the global batch."""
 
     def __init__(
         self,
@@ -106,13 +109,16 @@ class Trainer:
         out: Path | None = None,
         callbacks: list[TrainingCallback] | tuple = (),
         resume: bool = False,
+        run: Run | None = None,
     ):
         check_compatible(model_config, dataset, train_config)
         self.train_config = train_config
         self.dataset = dataset
         self.out = Path(out) if out is not None else None
         self.callbacks = list(callbacks)
-        self.device = resolve_device(train_config.device)
+        self.run = run or Run()
+        self.batch_size = per_rank_batch(train_config.batch_size, self.run.world_size)  # every rank fails alike
+        self.device = self.run.start(resolve_device(train_config.device))
         self._stop = threading.Event()
         self.history: list[dict] = []
 
@@ -120,7 +126,8 @@ class Trainer:
         self.model = build_model(model_config).to(self.device)
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=train_config.lr)
         self.x_train = torch.from_numpy(np.ascontiguousarray(dataset.x_train)).to(self.device)
-        self.n_batches = math.ceil(len(self.x_train) / train_config.batch_size)
+        # per process: its shard (padded to ceil(N / world)) in batches of its share of the global batch
+        self.n_batches = math.ceil(math.ceil(len(self.x_train) / self.run.world_size) / self.batch_size)
         self.grad_norm_mean: torch.Tensor | None = None  # running mean of recent gradient norms (spike clipping)
         self.scheduler = None
         if train_config.schedule == "onecycle":
@@ -129,6 +136,7 @@ class Trainer:
             )
         if resume:
             self._resume()
+        self.net = wrap(self.model, self.run, self.device)  # what training steps call: DDP under torchrun
 
     def _resume(self) -> None:
         """Continue from the checkpoint at `out`: weights, optimiser, schedule and history."""
@@ -181,17 +189,17 @@ class Trainer:
 
     def _train_epoch(self, epoch: int) -> dict | None:
         """One pass over the training set; None if stopped or the loss went non-finite."""
-        cfg, model = self.train_config, self.model
+        cfg, model, run, bs = self.train_config, self.net, self.run, self.batch_size
         model.train()
-        # Seeding per epoch makes a resumed run identical to an uninterrupted one.
-        order_gen = torch.Generator().manual_seed(cfg.seed * 100_003 + epoch)
-        order = torch.randperm(len(self.x_train), generator=order_gen).to(self.device)
-        torch.manual_seed(cfg.seed * 100_003 + epoch)
+        # Seeding per epoch makes a resumed run identical to an uninterrupted one; each process draws its own noise.
+        order = shard_order(len(self.x_train), run, cfg.seed * 100_003, epoch).to(self.device)
+        torch.manual_seed((cfg.seed * 100_003 + epoch) * run.world_size + run.rank)
         sums = torch.zeros(4, device=self.device)  # loss, recon, kl summed over examples; clipped batches
         for b in range(self.n_batches):
-            x = self.x_train[order[b * cfg.batch_size:(b + 1) * cfg.batch_size]]
+            x = self.x_train[order[b * bs:(b + 1) * bs]]
             weight = kl_weight(epoch + b / self.n_batches, cfg.beta, cfg.warmup_epochs, cfg.kl_cycles, cfg.epochs)
-            terms = batch_terms(model, x, weight, cfg)
+            with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=cfg.precision == "bf16"):
+                terms = batch_terms(model, x, weight, cfg)
             self.optimizer.zero_grad(set_to_none=True)
             terms.loss.backward()
             clipped = self._clip_spike()
@@ -201,15 +209,16 @@ class Trainer:
             loss = terms.loss.detach()
             sums += torch.stack([loss * len(x), terms.recon.detach().sum(), terms.kl.detach().sum(), clipped])
             self._emit("on_batch_end", BatchEvent(epoch, b, self.n_batches, loss))
-            if (b + 1) % NAN_CHECK_EVERY == 0 and not torch.isfinite(sums).all():
+            if (b + 1) % NAN_CHECK_EVERY == 0 and run.any(not torch.isfinite(sums).all(), self.device):
                 return {"diverged": True}
             if self._stop.is_set():
                 return None
+        run.sum(sums)  # every process's examples; each clipped the same (averaged) gradients
         if not torch.isfinite(sums).all():
             return {"diverged": True}
-        loss, recon, kl = (sums[:3] / len(self.x_train)).tolist()
+        loss, recon, kl = (sums[:3] / (len(order) * run.world_size)).tolist()
         return {"train_loss": loss, "train_recon": recon, "train_kl": kl, "kl_weight": weight,
-                "clipped_batches": int(sums[3])}
+                "clipped_batches": round(float(sums[3]) / run.world_size)}
 
     def fit(self) -> TrainResult:
         """Run the remaining epochs; returns how it ended. Never leaves a bad checkpoint."""
@@ -229,18 +238,21 @@ class Trainer:
                            "checkpoint (try a lower --lr)")
                 break
             seconds = time.perf_counter() - start
+            row.update(epoch=epoch + 1, lr=self.optimizer.param_groups[0]["lr"], seconds=seconds,
+                       images_per_s=len(self.x_train) / seconds)
+            if not self.run.is_main:  # rank 0 evaluates and saves; the others go on to the next epoch's all-reduce
+                self.history.append(row)
+                continue
             result = evaluate_model(self.model, x_test, device=str(self.device), seed=cfg.seed)
-            row.update(
-                epoch=epoch + 1, test_neg_elbo=result.neg_elbo, test_recon=result.recon, test_kl=result.kl,
-                active_units=result.active_units, lr=self.optimizer.param_groups[0]["lr"],
-                seconds=seconds, images_per_s=len(self.x_train) / seconds,
-            )
+            row.update(test_neg_elbo=result.neg_elbo, test_recon=result.recon, test_kl=result.kl,
+                       active_units=result.active_units)
             self.history.append(row)
             if self.out is not None:
                 ckpt.save_checkpoint(
                     self.out, self.model, cfg, self.history,
                     optimizer_state=flatten_optimizer_state(self.optimizer),
                     resume={"epochs_done": len(self.history), "grad_norm_mean": float(self.grad_norm_mean)},
+                    run=self.run.describe(self.device),
                 )
             self._emit("on_epoch_end", EpochEvent(epoch + 1, cfg.epochs, row))
         result = TrainResult(status, message, self.history, self.out if self.history else None)

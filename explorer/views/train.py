@@ -12,6 +12,7 @@ import streamlit as st
 from explorer import shared
 from vae_core.config import TrainConfig
 from vae_core.jobs import training
+from vae_core.served import PathRefused, server_folder
 from vae_core.uploads import check_npz_upload, describe_data, save_upload
 
 # The library's defaults are the page's, so the page and `python -m vae_core train` start from the same run.
@@ -60,7 +61,11 @@ with left.container(border=True):
                 st.error(data_error)
     elif source == "idx":
         folder = st.text_input("Folder with train-images-idx3-ubyte etc.", key="train_idx").strip()
-        spec = f"idx:{folder}" if folder else None
+        try:  # served to others, the folder must lie inside the server's data folder (vae_core.served)
+            spec = f"idx:{server_folder(folder)}" if folder else None
+        except PathRefused as exc:
+            spec, data_error = None, str(exc)
+            st.error(data_error)
     arch = st.segmented_control("Architecture", ["mlp", "conv"], key="train_arch", required=True)
     c1, c2 = st.columns(2)
     latent = c1.number_input("Latent size", 1, 64, key="train_latent")

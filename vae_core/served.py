@@ -1,0 +1,64 @@
+"""Served mode: what a server that strangers can reach lets them read from its disk.
+
+Locally (`make run`) the Train page's IDX folder box reads any folder the user types: the user owns the machine.
+A server for a class is started with `python -m explorer --served [--data-dir DIR]` (or the environment
+LATENT_LAB_SERVED=1 and LATENT_LAB_DATA_DIR=DIR under a plain `streamlit run`); then a typed folder must lie inside
+DIR once every symlink is followed, and so must every file in it, and with no DIR no folder is read at all:
+uploads are the only way in. The page calls `server_folder`; the rules live here, with their unit tests.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+SERVED_ENV = "LATENT_LAB_SERVED"
+DATA_DIR_ENV = "LATENT_LAB_DATA_DIR"
+
+
+class PathRefused(ValueError):
+    """A visitor's path would make the server read outside its data folder."""
+
+
+def is_served(environ: dict | None = None) -> bool:
+    """True when the app is served to others (LATENT_LAB_SERVED set to 1/true/yes)."""
+    env = os.environ if environ is None else environ
+    return env.get(SERVED_ENV, "").strip().lower() in ("1", "true", "yes")
+
+
+def data_dir(environ: dict | None = None) -> Path | None:
+    """The folder a served app may read datasets from (LATENT_LAB_DATA_DIR), or None."""
+    env = os.environ if environ is None else environ
+    given = env.get(DATA_DIR_ENV, "").strip()
+    return Path(given).expanduser() if given else None
+
+
+def confine(user_path: str, root: Path) -> Path:
+    """The folder `user_path` names inside `root` (relative paths are taken from `root`), fully resolved.
+
+    Refused with PathRefused: a path outside `root` (/etc, ../.., a symlink that leads out) and a folder holding
+    a file or link that resolves outside it (a link to /etc/shadow named train-images-idx3-ubyte). The message
+    never shows the server's own paths."""
+    text = str(user_path).strip()
+    if not text or "\0" in text:
+        raise PathRefused("give a folder inside the server's data folder")
+    base = Path(root).expanduser().resolve()
+    target = (base / text).resolve()  # an absolute user_path replaces base; resolve() follows every symlink
+    if not target.is_relative_to(base):
+        raise PathRefused(f"{text!r} is outside the server's data folder: give a folder inside it, e.g. 'mnist'")
+    if target.is_dir():
+        for entry in target.iterdir():
+            if not entry.resolve().is_relative_to(base):
+                raise PathRefused(f"{text!r} holds {entry.name!r}, which leads outside the server's data folder")
+    return target
+
+
+def server_folder(user_path: str, environ: dict | None = None) -> str:
+    """The folder the server should read for what a visitor typed: as typed when the app runs locally; confined
+    to the data folder when served (PathRefused when it lies outside, or when the server reads no folders)."""
+    if not is_served(environ):
+        return user_path
+    root = data_dir(environ)
+    if root is None:
+        raise PathRefused("this server reads no folders from its disk: upload an .npz file instead")
+    return str(confine(user_path, root))
