@@ -126,7 +126,8 @@ def test_wheel_zoom_changes_the_view_and_clicks_still_pick(streamlit_app, page, 
     assert zoomed["x1"] - zoomed["x0"] < 0.5 * (view["x1"] - view["x0"])
     assert zoomed["x0"] < 4 < zoomed["x1"]  # around the cursor
     assert int(attr(page, "points-drawn")) < N
-    inside = (xy[:, 0] > zoomed["x0"]) & (xy[:, 0] < zoomed["x1"]) & (xy[:, 1] > zoomed["y0"]) & (xy[:, 1] < zoomed["y1"])
+    inside = ((xy[:, 0] > zoomed["x0"]) & (xy[:, 0] < zoomed["x1"])
+              & (xy[:, 1] > zoomed["y0"]) & (xy[:, 1] < zoomed["y1"]))
     i, (x, y) = lonely_point(page, np.where(inside[:, None], xy, 1e3), away=20)
     page.mouse.click(x, y)
     assert python_click(page, "null")["index"] == i
