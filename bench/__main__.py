@@ -16,6 +16,7 @@ NAMES = {
     "text": "text VAE vs a GRU language model of the same decoder: IWAE NLL, KL, active units (issue 13)",
     "imports": "start-up of `info` vs `import torch`; a whole CLI training process vs a bare PyTorch script",
     "codec": "bits-back ANS file size vs -ELBO, PNG, gzip, bz2, lzma, WebP; encode/decode images/s",
+    "pointmap": "request -> map drawn: plotly vs the canvas point_map, same points; redraw ms while panning",
 }
 
 

@@ -396,6 +396,8 @@ export default function ({ data, parentElement, setTriggerValue, setStateValue }
                          return [r.left + t.ax + x * t.sx, r.top + t.by - y * t.sy]; },
     toMap: (px, py) => { const r = inst.over.getBoundingClientRect(); return toMap(inst, px - r.left, py - r.top); },
     view: () => ({ ...inst.view }),
+    area: () => { const r = inst.over.getBoundingClientRect(), a = inst.area;
+                  return { x: r.left + a.left, y: r.top + a.top, w: a.w, h: a.h }; }, // the plot area, page px
     stats: () => ({ redraws: inst.redraws, times: inst.times.slice() }),
   };
   if (m.hash !== inst.loading) load(inst, m);
