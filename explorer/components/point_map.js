@@ -239,8 +239,16 @@ function onUp(inst, e) {
   drawOverlay(inst);
 }
 
+// A double-click, as in plotly: the whole map again, and no selection (Python hears of an empty one).
+function resetView(inst) {
+  if (!inst.pts) return;
+  inst.view = homeView(inst.pts.x, inst.pts.y, inst.pts.n, inst.area, inst.equal);
+  if (inst.selectedMask) select(inst, []);
+  schedule(inst);
+}
+
 function select(inst, indices) {
-  inst.selectedMask = new Uint8Array(inst.pts.n);
+  inst.selectedMask = indices.length ? new Uint8Array(inst.pts.n) : null; // none selected: none dimmed
   for (const i of indices) inst.selectedMask[i] = 1;
   inst.selections += 1;
   inst.root.dataset.selected = indices.length;
@@ -371,7 +379,7 @@ function create(root) {
   on(over, "pointercancel", () => { inst.drag = null; drawOverlay(inst); });
   on(over, "pointerleave", () => { if (!inst.drag && inst.hover !== null) { inst.hover = null; showTooltip(inst, null); drawOverlay(inst); } });
   on(over, "wheel", onWheel, { passive: false });
-  on(over, "dblclick", () => { if (inst.home) { inst.view = inst.home; schedule(inst); } });
+  on(over, "dblclick", () => resetView(inst));
   root.querySelectorAll(".toolbar button").forEach((b) => b.addEventListener("click", () => setMode(inst, b.dataset.mode)));
   new ResizeObserver(() => { if (inst.area && layout(inst)) schedule(inst); }).observe(inst.plot);
   return inst;

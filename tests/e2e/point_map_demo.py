@@ -5,8 +5,9 @@ component over seeded points, chosen by query parameters.
 labels 0..9 named "class k", one 8x8 image per point for the tooltip (random grey levels, so every image
 differs), markers as the Explore page would set them. color=value colours by each point's x. With
 $BENCH_MAP_POINTS (an .npz of `points` and `labels`, bench/startup.py's floor_points) it shows those points
-instead (the first ?n= of them if given), without images. Python writes what reached it: the last click,
-the selection, the number of runs. tests/e2e import `demo_points` and `demo_images` to know the same data.
+instead (the first ?n= of them if given; ?blobs=1 keeps the blobs), without images. Python writes what
+reached it: the last click, the selection, the number of runs. tests/e2e import `demo_points` and
+`demo_images` to know the same data.
 """
 
 import json
@@ -44,7 +45,7 @@ def bench_points(path: str) -> tuple[np.ndarray, np.ndarray]:
 def main() -> None:
     q = st.query_params
     n, seed = int(q.get("n", 2000)), int(q.get("seed", 0))
-    if os.environ.get("BENCH_MAP_POINTS"):
+    if os.environ.get("BENCH_MAP_POINTS") and q.get("blobs") != "1":
         xy, labels = bench_points(os.environ["BENCH_MAP_POINTS"])
         if "n" in q:
             xy, labels = xy[:n], labels[:n]

@@ -1,6 +1,6 @@
 """The canvas latent map (explorer/components/point_map.py) in Chromium, on tests/e2e/point_map_demo.py: it draws
 every point, hover shows the point's index and image, clicks reach Python as an index or as map coordinates,
-wheel zoom, box and lasso selection, the legend hides a class.
+wheel zoom and double-click reset, box and lasso selection, the legend hides a class.
 
 Each test passed 10 runs in a row:
 `for i in $(seq 10); do python -m pytest -q tests/e2e/test_point_map.py || break; done`
@@ -131,6 +131,9 @@ def test_wheel_zoom_changes_the_view_and_clicks_still_pick(streamlit_app, page, 
     i, (x, y) = lonely_point(page, np.where(inside[:, None], xy, 1e3), away=20)
     page.mouse.click(x, y)
     assert python_click(page, "null")["index"] == i
+    page.mouse.dblclick(x, y)  # the whole map again
+    page.wait_for_function("(v) => window.__latentLabMaps.demo_map.view().x0 === v.x0", arg=view)
+    assert page.evaluate("window.__latentLabMaps.demo_map.view()") == pytest.approx(view)
 
 
 def drag(page, path: list[tuple[float, float]]) -> None:
@@ -160,6 +163,9 @@ def test_box_selection_returns_exactly_the_points_inside(streamlit_app, page, e2
     assert len(expected) > 50
     assert python_selection(page) == expected
     assert attr(page, "selected") == str(len(expected))
+    (cx, cy), = pixels(page, np.array([[0.0, 0.0]]))
+    page.mouse.dblclick(cx, cy)  # clears the selection, as in plotly
+    page.locator(".st-key-demo-selection").get_by_text("[]", exact=True).wait_for()
 
 
 def test_lasso_selection_returns_the_points_inside_the_loop(streamlit_app, page, e2e):
