@@ -94,10 +94,11 @@ function drawOverlay(inst) {
     Object.assign(ctx, { strokeStyle: "#222", lineWidth: 2 });
     ctx.stroke();
   }
-  for (const marker of inst.markers) {
-    const m = marker.kind === "x" && inst.liveXY ? { ...marker, x: inst.liveXY[0], y: inst.liveXY[1] } : marker;
-    drawMarker(ctx, m, t.ax + m.x * t.sx, t.by - m.y * t.sy);
-  }
+  const shown = inst.markers.map((marker) => (marker.kind === "x" && inst.liveXY
+    ? { ...marker, x: inst.liveXY[0], y: inst.liveXY[1] } : marker));
+  for (const m of shown) drawMarker(ctx, m, t.ax + m.x * t.sx, t.by - m.y * t.sy);
+  // Hook for tests: the markers as drawn, in map coordinates.
+  inst.root.dataset.markers = JSON.stringify(shown.map((m) => ({ kind: m.kind, x: m.x, y: m.y })));
   const d = inst.drag;
   if (d && d.moved && d.mode !== "pan") {
     ctx.beginPath();

@@ -3,11 +3,12 @@ component over seeded points, chosen by query parameters.
 
 `?n=2000&seed=0&color=label&equal=1&sprites=1&answer=1` (these are the defaults): n points in ten seeded blobs,
 labels 0..9 named "class k", one 8x8 image per point for the tooltip (random grey levels, so every image
-differs), markers as the Explore page would set them. color=value colours by each point's x. With
-$BENCH_MAP_POINTS (an .npz of `points` and `labels`, bench/startup.py's floor_points) it shows those points
-instead (the first ?n= of them if given; ?blobs=1 keeps the blobs), without images. Python writes what
-reached it: the last click, the selection, the number of runs. tests/e2e import `demo_points` and
-`demo_images` to know the same data.
+differs), markers as the Explore page would set them; the x marker follows "latent-lab:z" events from a
+decoder keyed "demo_decoder" through the map (z0, z1, z2) -> (z1 + 0.5, 2 z0 - 1). color=value colours by
+each point's x. With $BENCH_MAP_POINTS (an .npz of `points` and `labels`, bench/startup.py's floor_points)
+it shows those points instead (the first ?n= of them if given; ?blobs=1 keeps the blobs), without images.
+Python writes what reached it: the last click, the selection, the number of runs. tests/e2e import
+`demo_points` and `demo_images` to know the same data.
 """
 
 import json
@@ -75,7 +76,8 @@ def main() -> None:
     group = point_map(xy, key="demo_map", color=color, labels=labels,
                       label_names=[f"class {k}" for k in range(int(labels.max()) + 1)], values=xy[:, 0],
                       color_title="x", titles=("dim 1", "dim 2"), equal_axes=q.get("equal", "1") == "1",
-                      markers=markers, points_source=source, on_click=on_click,
+                      markers=markers, points_source=source, on_click=on_click, live_source="demo_decoder",
+                      linear=(np.array([[0.0, 1.0, 0.0], [2.0, 0.0, 0.0]]), np.array([0.5, -1.0])),
                       answer_clicks=q.get("answer", "1") == "1")
     with st.container(key="demo-click"):
         st.text(json.dumps(st.session_state.get("last_click")))

@@ -98,6 +98,21 @@ def test_a_click_on_a_point_sends_its_index_to_python(streamlit_app, page, e2e):
     assert len(picks) == 1 and picks[0]["chart"] == "demo_map" and picks[0]["index"] == i
     assert picks[0]["point"] == pytest.approx(xy[i].astype(float).tolist())
     assert attr(page, "clicks") == "1"
+    # the ring and the cross sit on the point (moved by the browser, then by Python's rerun alike)
+    markers = {m["kind"]: (m["x"], m["y"]) for m in json.loads(attr(page, "markers"))}
+    assert markers["ring"] == pytest.approx(xy[i].tolist()) and markers["x"] == pytest.approx(xy[i].tolist())
+
+
+def test_the_cross_follows_a_decoder_drag_through_the_linear_map(streamlit_app, page, e2e):
+    app = streamlit_app(DEMO)
+    open_map(page, e2e, app, n=N)
+    assert json.loads(attr(page, "markers")) == [{"kind": "x", "x": 0, "y": 0}]
+    page.evaluate("""() => window.dispatchEvent(new CustomEvent('latent-lab:z',
+        {detail: {source: 'demo_decoder', z: [1.5, -2, 7]}}))""")
+    assert json.loads(attr(page, "markers")) == [{"kind": "x", "x": -1.5, "y": 2}]  # (z1 + 0.5, 2 z0 - 1)
+    page.evaluate("""() => window.dispatchEvent(new CustomEvent('latent-lab:z',
+        {detail: {source: 'another_decoder', z: [0, 0, 0]}}))""")
+    assert json.loads(attr(page, "markers")) == [{"kind": "x", "x": -1.5, "y": 2}]  # not ours: ignored
 
 
 def test_a_click_between_points_sends_the_spot(streamlit_app, page, e2e):
