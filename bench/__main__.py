@@ -17,6 +17,7 @@ NAMES = {
     "imports": "start-up of `info` vs `import torch`; a whole CLI training process vs a bare PyTorch script",
     "codec": "bits-back ANS file size vs -ELBO, PNG, gzip, bz2, lzma, WebP; encode/decode images/s",
     "dist": "torchrun data-parallel training (2 CPU processes, gloo) vs one process: test -ELBO, images/s",
+    "pointmap": "request -> map drawn: plotly vs the canvas point_map, same points; redraw ms while panning",
 }
 
 

@@ -61,7 +61,8 @@ def test_table_median_p95_and_plot(tmp_path):
 def test_usage_lists_every_benchmark(capsys):
     assert bench_main([]) == 2
     out = capsys.readouterr().out
-    names = ("train", "quality", "drag", "latency", "startup", "map", "pages", "imports", "text", "codec", "dist")
+    names = ("train", "quality", "drag", "latency", "startup", "map", "pages", "imports", "text", "codec", "dist",
+             "pointmap")
     assert all(f"  {name} " in out for name in names)
     assert set(NAMES) == set(names)
 
@@ -145,6 +146,16 @@ def test_map_quick_pans_the_plot():
     out = bench("map", "--quick")
     pan = rows(out, "2000")
     assert any(r[1] == "pan (drag)" and r[-1] == "True" and number(r[2]) > 0 for r in pan), out
+
+
+@pytest.mark.e2e
+@needs_chromium
+@pytest.mark.timeout(300)
+def test_pointmap_quick():
+    out = bench("pointmap", "--quick")
+    assert {r[0] for r in rows(out, "")} >= {"st.plotly_chart (bench/map_app.py)", "point_map (canvas)", "empty page"}
+    canvas = [r for r in rows(out, "point_map") if len(r) == 7][0]
+    assert number(canvas[4]) > 0  # redraws were timed while panning
 
 
 @pytest.mark.e2e
