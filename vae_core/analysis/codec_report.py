@@ -1,0 +1,59 @@
+"""The codec on a handful of images, as the Compression page shows it: the real file, decoded again and
+compared pixel for pixel, its size next to PNG, gzip, bz2, lzma and WebP of the same images and to the model's
+-ELBO; and a file someone uploads, decoded back to images.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .codec import CodecError, neg_elbo_bits
+from .codec_baselines import baseline_sizes
+from .codec_file import compress, decompress
+
+
+@dataclass(frozen=True)
+class CodecReport:
+    """One compression and its check: the file's bytes, the images decoded from them (uint8 0/1), whether they
+    equal the originals, and one row per format ({"format", "bytes", "bits_per_dim"}, the codec's file first)."""
+
+    data: bytes
+    decoded: np.ndarray
+    exact: bool
+    images: int
+    dims: int
+    neg_elbo_bits_per_dim: float
+    rows: list[dict]
+
+    @property
+    def bits_per_dim(self) -> float:
+        """The codec file's size, header and seed words included, in bits per pixel."""
+        return 8 * len(self.data) / self.dims
+
+    def row(self, fmt: str) -> dict | None:
+        """The row of one format (e.g. "bz2"), or None if it was not measured."""
+        return next((r for r in self.rows if r["format"] == fmt), None)
+
+
+def compress_and_check(model, x: np.ndarray, checkpoint: str, weights_sha256: str) -> CodecReport:
+    """Compress binary images x (N, C, H, W) into a codec file, decompress that file with the same model and
+    compare; CodecError (from the codec) if the model or the images cannot be coded."""
+    if len(x) == 0:
+        raise CodecError("no images to compress")
+    data = compress(model, x, checkpoint, weights_sha256)
+    decoded = decompress(model, data, checkpoint, weights_sha256)
+    dims = int(np.prod(x.shape))
+    rows = [{"format": "bits-back ANS (this file)", "bytes": len(data), "bits_per_dim": 8 * len(data) / dims}]
+    for name, row in baseline_sizes(x).items():
+        if row is not None:
+            rows.append({"format": name, "bytes": row["bytes"], "bits_per_dim": row["bits_per_dim"]})
+    return CodecReport(data=data, decoded=decoded, exact=bool(np.array_equal(decoded, x)), images=len(x),
+                       dims=dims, neg_elbo_bits_per_dim=float(neg_elbo_bits(model, x).sum() / dims), rows=rows)
+
+
+def decode_upload(model, data: bytes, checkpoint: str, weights_sha256: str) -> np.ndarray:
+    """An uploaded codec file -> float32 images (N, C, H, W) of 0s and 1s; CodecError with the reason when the
+    bytes are not a codec file, are damaged, or belong to another checkpoint."""
+    return decompress(model, data, checkpoint, weights_sha256).astype(np.float32)
