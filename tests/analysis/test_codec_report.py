@@ -53,3 +53,9 @@ def test_an_uploaded_file_decodes_back_and_a_bad_one_says_why():
         codec_report.decode_upload(model(), b"\x89PNG\r\n\x1a\n", "tiny", SHA)
     with pytest.raises(CodecError, match="compressed with checkpoint 'tiny'"):
         codec_report.decode_upload(model(), data, "other", "ef" * 32)
+
+
+def test_an_upload_of_more_images_than_the_page_decodes_is_refused_before_decoding():
+    data = codec_file.compress(model(), binary(12, seed=4), "tiny", SHA)
+    with pytest.raises(CodecError, match="holds 12 images; the page decodes at most 10"):
+        codec_report.decode_upload(model(), data, "tiny", SHA, max_images=10)

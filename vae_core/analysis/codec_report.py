@@ -11,7 +11,7 @@ import numpy as np
 
 from .codec import CodecError, neg_elbo_bits
 from .codec_baselines import baseline_sizes
-from .codec_file import compress, decompress
+from .codec_file import compress, decompress, unpack
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,15 @@ def compress_and_check(model, x: np.ndarray, checkpoint: str, weights_sha256: st
                        dims=dims, neg_elbo_bits_per_dim=float(neg_elbo_bits(model, x).sum() / dims), rows=rows)
 
 
-def decode_upload(model, data: bytes, checkpoint: str, weights_sha256: str) -> np.ndarray:
+UPLOAD_MAX_IMAGES = 10_000  # a page decodes at ~600 images/s: beyond this, the command line
+
+
+def decode_upload(model, data: bytes, checkpoint: str, weights_sha256: str,
+                  max_images: int = UPLOAD_MAX_IMAGES) -> np.ndarray:
     """An uploaded codec file -> float32 images (N, C, H, W) of 0s and 1s; CodecError with the reason when the
-    bytes are not a codec file, are damaged, or belong to another checkpoint."""
+    bytes are not a codec file, are damaged, belong to another checkpoint, or hold more than max_images."""
+    count = unpack(data)[0].count
+    if count > max_images:
+        raise CodecError(f"the file holds {count:,} images; the page decodes at most {max_images:,} (python -m "
+                         "vae_core decompress has no such limit)")
     return decompress(model, data, checkpoint, weights_sha256).astype(np.float32)
