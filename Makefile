@@ -32,7 +32,7 @@ test: setup chromium lint
 checkpoints: setup
 	OMP_NUM_THREADS=1 $(PY) -m vae_core train --data mnist --latent-dim 2 --arch mlp --hidden 512,256 --epochs 10 --seed 0 --out checkpoints/mnist-2d
 	OMP_NUM_THREADS=1 $(PY) -m vae_core train --data mnist --latent-dim 16 --arch mlp --hidden 512,256 --epochs 10 --seed 0 --out checkpoints/mnist-16d
-	OMP_NUM_THREADS=1 $(PY) -m vae_core train --data mnist-bin --latent-dim 32 --arch mlp --hidden 512,256 --epochs 1 --seed 0 --out checkpoints/mnist-bin
+	OMP_NUM_THREADS=1 $(PY) -m vae_core train --data mnist-bin --latent-dim 32 --arch mlp --hidden 512,256 --epochs 15 --seed 0 --device cpu --out checkpoints/mnist-bin
 	$(PY) -m vae_core sweep --data mnist
 	$(PY) -m vae_core train --data digits --latent-dim 2 --channels 32 --fc-width 256 --batch-size 32 --epochs 150 --lr 2e-3 --seed 0 --out checkpoints/digits-2d
 	$(PY) -m vae_core train --data shapes --latent-dim 6 --channels 16,32,64 --fc-width 256 --epochs 20 --lr 1e-3 --seed 0 --out checkpoints/shapes-6d

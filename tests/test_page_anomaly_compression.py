@@ -52,3 +52,26 @@ def test_compression_page_shows_bits_for_the_chosen_images():
     assert (table["rate (bits)"] < table["raw (bits)"]).all()
     # With one beta on digits the page says how to get more; with several it lists their points.
     assert any("Only β =" in i.value for i in at.info) or len(at.dataframe) == 2
+
+
+def test_compression_page_codes_a_real_file_with_mnist_bin():
+    if not (REPO / "checkpoints" / "mnist-bin" / "model.safetensors").exists():
+        pytest.skip("checkpoints/mnist-bin is missing (make checkpoints)")
+    at = run("digits-2d", "views/compression.py")
+    assert at.select_slider(key="comp_codec_n").value == 100
+    assert any(s.value.startswith("Exact round trip: the 100 images") for s in at.success)
+    table = at.dataframe[-1].value
+    bpp = table["bits per pixel"]
+    assert table.index[0] == "bits-back ANS (this file)" and bpp.iloc[0] < bpp["bz2"]
+
+
+def test_compression_page_without_mnist_bin_says_where_it_comes_from(tmp_path, monkeypatch):
+    import shutil
+
+    if not (REPO / "checkpoints" / "digits-2d" / "model.safetensors").exists():
+        pytest.skip("checkpoints/digits-2d is missing (make checkpoints)")
+    shutil.copytree(REPO / "checkpoints" / "digits-2d", tmp_path / "digits-2d")
+    monkeypatch.setenv("LATENT_LAB_CHECKPOINTS", str(tmp_path))
+    at = run("digits-2d", "views/compression.py")
+    assert not at.exception and not at.error
+    assert any("bundled `mnist-bin` checkpoint" in i.value for i in at.info)

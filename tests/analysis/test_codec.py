@@ -52,6 +52,47 @@ def test_random_batches_round_trip_exactly(seed):
     assert back.dtype == np.uint8 and np.array_equal(back, x)
 
 
+def test_blocks_start_at_one_image_grow_with_the_stack_and_cover_every_image():
+    assert codec.block_sizes(0) == []
+    assert codec.block_sizes(12, 64) == [1, 1, 1, 1, 1, 1, 1, 1, 2, 2]
+    sizes = codec.block_sizes(10_000, 64)
+    assert sum(sizes) == 10_000 and max(sizes) == 64 and sizes[0] == 1
+    done = np.cumsum([0] + sizes[:-1])
+    # a block pops at most a quarter of what is coded before it
+    assert all(b <= max(1, d // 4) for b, d in zip(sizes, done, strict=True))
+    assert codec.block_sizes(5, 1) == [1] * 5
+    with pytest.raises(codec.CodecError, match="at least 1"):
+        codec.block_sizes(5, 0)
+
+
+@pytest.mark.parametrize("max_block", [1, 2, 7, 64])
+def test_every_block_size_round_trips_and_costs_about_the_same(trained, digits_bin, max_block):
+    """Blocks change which images share a model call, not the code: same images, sizes within 1%."""
+    x = digits_bin[1][:120]
+    coded = codec.encode(trained, x, max_block=max_block)
+    assert coded.max_block == max_block
+    assert np.array_equal(codec.decode(trained, coded.words, len(x), max_block=max_block), x)
+    per_image = codec.encode(trained, x, max_block=1).words
+    assert abs(len(coded.words) - len(per_image)) <= 0.01 * len(per_image) + 1
+
+
+def test_decoding_with_other_blocks_than_the_encoder_used_is_a_codec_error(trained, digits_bin):
+    x = digits_bin[1][:60]
+    words = codec.encode(trained, x, max_block=8).words
+    with pytest.raises(codec.CodecError):
+        codec.decode(trained, words, len(x), max_block=4)
+
+
+def test_batched_posterior_masses_equal_one_image_at_a_time():
+    prior = codec.BucketPrior(6)
+    gen = torch.Generator().manual_seed(0)
+    mu, logvar = (torch.randn(5, 3, generator=gen, dtype=torch.float64) for _ in range(2))
+    batched = prior.posterior_masses(mu, logvar)
+    assert batched.shape == (5, 3, 64)
+    one_by_one = np.stack([prior.posterior_masses(m, lv) for m, lv in zip(mu, logvar, strict=True)])
+    assert np.allclose(batched, one_by_one, rtol=0, atol=1e-15)
+
+
 def test_round_trip_exact_on_a_trained_model_and_a_conv_model(trained, digits_bin):
     x = digits_bin[1][:40]
     assert np.array_equal(codec.decode(trained, codec.encode(trained, x).words, len(x)), x)

@@ -31,6 +31,18 @@ def test_a_file_round_trips_and_its_header_says_what_it_holds(made):
     assert np.array_equal(codec_file.decompress(model(), data, "tiny", SHA), x)
 
 
+def test_the_block_size_travels_in_the_header():
+    """A file decodes with the blocks it was coded in, whatever the default; a forged block size of 0 is refused."""
+    x = (np.random.default_rng(1).random((30, 1, 8, 8)) < 0.3).astype(np.float32)
+    data = codec_file.compress(model(), x, "tiny", SHA, max_block=3)
+    header, words = codec_file.unpack(data)
+    assert header.max_block == 3
+    assert np.array_equal(codec_file.decompress(model(), data, "tiny", SHA), x)
+    forged = codec_file.pack(codec_file.Header(**{**header.__dict__, "max_block": 0}), words)
+    with pytest.raises(CodecError, match="block size is 0"):
+        codec_file.unpack(forged)
+
+
 def test_wrong_magic(made):
     with pytest.raises(CodecError, match="not a Latent Lab codec file"):
         codec_file.unpack(b"PK\x03\x04" + made[1][4:])

@@ -1,23 +1,32 @@
 """Bits-back coding with asymmetric numeral systems (BB-ANS; Townsend, Bird & Barber 2019, arXiv:1901.04866):
 a trained Bernoulli VAE as a lossless compressor of binary images, on constriction's ANS coder.
 
-Per image, encoding (the ANS coder is a stack; decoding runs the same steps backwards, last image first):
+Per block of images, encoding (the ANS coder is a stack; decoding runs the same steps backwards, last block
+first):
 
-1. pop z from q(z|x): z is discretised into K = 2**latent_bits buckets per dimension whose edges are the
-   prior's quantiles, so the prior is uniform over buckets and each bucket's posterior mass is a difference of
-   two Gaussian CDFs. Popping reads bits already on the stack: these are the bits that come back.
-2. push x under the decoder's Bernoulli likelihood p(x|z) at the bucket's centre (the prior's median in it);
-3. push z under the prior: uniform over the K buckets, latent_bits bits per dimension.
+1. pop z from q(z|x) for every image of the block: z is discretised into K = 2**latent_bits buckets per
+   dimension whose edges are the prior's quantiles, so the prior is uniform over buckets and each bucket's
+   posterior mass is a difference of two Gaussian CDFs. Popping reads bits already on the stack: these are the
+   bits that come back.
+2. push the block's pixels under the decoder's Bernoulli likelihood p(x|z) at the buckets' centres (the
+   prior's median in each);
+3. push the block's z under the prior: uniform over the K buckets, latent_bits bits per dimension.
 
-Net cost per image is about -log p(x|z) + log q(z|x) - log p(z) bits, the -ELBO. The first image has nothing
+Net cost per image is about -log p(x|z) + log q(z|x) - log p(z) bits, the -ELBO. The first block has nothing
 to pop from, so the stack starts with `seed_words(...)` pseudo-random 32-bit words (a fixed seed, so a file
 is reproducible); they are part of the output and counted in its size, and decoding must end on exactly them,
 which checks the whole run.
 
+Why blocks: one image at a time, each image cost two batch-1 model calls whose float64 matrix-vector products
+read every weight (3 MB for a 784-512-256 MLP), 128 images/s. A block runs the model once for all its images.
+The first block is one image (the seed only has to cover one pop of z); blocks then grow with what the stack
+holds, up to max_block images (`block_sizes`). A block of 1 is the per-image order of the file format's
+version 1.
+
 Float determinism: the decoder must hand constriction the very floats the encoder did. Both sides run a
-float64 copy of the model on one image at a time (a batch of other size may sum in another order) with one
-torch thread (another thread count may split a sum differently). A file therefore decodes with the same
-weights on the same torch build and CPU kind; decoding that ends off the seed reports it.
+float64 copy of the model on the same blocks (same images, same batch size: a batch of other size may sum in
+another order) with one torch thread (another thread count may split a sum differently). A file therefore
+decodes with the same weights on the same torch build and CPU kind; decoding that ends off the seed reports it.
 """
 
 from __future__ import annotations
@@ -32,6 +41,7 @@ import torch
 
 LATENT_BITS = 8  # 256 buckets per dimension: ~0.01 wide near 0, far finer than a posterior's std
 SEED = 0x5EED
+MAX_BLOCK = 64  # images per model call once the stack is full enough; a file records its own
 
 
 class CodecError(ValueError):
@@ -40,10 +50,12 @@ class CodecError(ValueError):
 
 @dataclass
 class CodedBatch:
-    """The ANS stack after coding a batch: uint32 words, and the seed words it started from (counted in it)."""
+    """The ANS stack after coding a batch: uint32 words, the seed words it started from (counted in it), and the
+    largest block the images were coded in (`block_sizes`)."""
 
     words: np.ndarray
     seed_words: int
+    max_block: int = MAX_BLOCK
 
 
 def _constriction():
@@ -85,14 +97,12 @@ class BucketPrior:
         self.centres = torch.special.ndtri((torch.arange(self.k, dtype=torch.float64) + 0.5) / self.k)
 
     def posterior_masses(self, mu: torch.Tensor, logvar: torch.Tensor) -> np.ndarray:
-        """q(bucket | x) for each dimension: (D,) -> (D, K) float64, each row summing to ~1."""
-        std = torch.exp(0.5 * logvar)[:, None]
-        a = (self.edges[None, :-1] - mu[:, None]) / std
-        b = (self.edges[None, 1:] - mu[:, None]) / std
-        # Above the mean, differences of upper tails keep their precision (1 - 0.9999... would not).
-        upper = a > 0
-        masses = torch.where(upper, torch.special.ndtr(-a) - torch.special.ndtr(-b),
-                             torch.special.ndtr(b) - torch.special.ndtr(a))
+        """q(bucket | x) for each dimension: (..., D) -> (..., D, K) float64, each row summing to ~1."""
+        t = (self.edges - mu[..., None]) / torch.exp(0.5 * logvar)[..., None]  # standardised edges (..., D, K+1)
+        # Each CDF once per edge (a bucket shares its edges with its neighbours), both tails: above the mean,
+        # differences of upper tails keep their precision (1 - 0.9999... would not).
+        lower, upper = torch.special.ndtr(t), torch.special.ndtr(-t)
+        masses = torch.where(t[..., :-1] > 0, upper[..., :-1] - upper[..., 1:], lower[..., 1:] - lower[..., :-1])
         return masses.clamp_min(0.0).numpy()
 
 
@@ -108,7 +118,7 @@ def _one_thread():
 
 
 class _Nets:
-    """The model in float64, one image per call: the same floats on the encoding and the decoding side."""
+    """The model in float64, one block of images per call: the same floats on the encoding and decoding side."""
 
     def __init__(self, model, prior: BucketPrior):
         self.model = copy.deepcopy(model).to("cpu", torch.float64).eval()
@@ -116,13 +126,29 @@ class _Nets:
 
     @torch.no_grad()
     def posterior(self, x: np.ndarray) -> np.ndarray:
-        mu, logvar = self.model.encode(torch.as_tensor(x[None], dtype=torch.float64))
-        return self.prior.posterior_masses(mu[0], logvar[0])
+        """Images (B, C, H, W) -> bucket masses (B * D, K), image by image."""
+        mu, logvar = self.model.encode(torch.as_tensor(x, dtype=torch.float64))
+        return self.prior.posterior_masses(mu, logvar).reshape(-1, self.prior.k)
 
     @torch.no_grad()
-    def pixel_probs(self, z_idx: np.ndarray) -> np.ndarray:
-        z = self.prior.centres[torch.as_tensor(z_idx, dtype=torch.long)][None]
+    def pixel_probs(self, z_idx: np.ndarray, block: int) -> np.ndarray:
+        """Bucket indices (B * D,) -> p(pixel = 1 | z) (B * C * H * W,), image by image."""
+        z = self.prior.centres[torch.as_tensor(z_idx, dtype=torch.long)].reshape(block, -1)
         return torch.sigmoid(self.model.decode(z)).flatten().numpy()
+
+
+def block_sizes(n: int, max_block: int = MAX_BLOCK) -> list[int]:
+    """How n images are cut into blocks, first block first: 1, 1, ..., then a quarter of the images coded so
+    far, up to max_block. A block pops its z (up to latent_bits per dimension each) from what the blocks before
+    it pushed (an image's -ELBO, over 100 bits for MNIST), so it stays well below what the stack holds; popping
+    past the end would still decode exactly, but would cost bits."""
+    if max_block < 1:
+        raise CodecError(f"max_block must be at least 1, got {max_block}")
+    sizes, done = [], 0
+    while done < n:
+        sizes.append(min(max_block, max(1, done // 4), n - done))
+        done += sizes[-1]
+    return sizes
 
 
 def seed_words(latent_dim: int, latent_bits: int) -> np.ndarray:
@@ -134,27 +160,34 @@ def seed_words(latent_dim: int, latent_bits: int) -> np.ndarray:
     return words
 
 
-def encode(model, x: np.ndarray, latent_bits: int = LATENT_BITS) -> CodedBatch:
+def _coders(latent_bits: int):
+    stream, prior = _constriction(), BucketPrior(latent_bits)
+    models = (stream.model.Categorical(perfect=False), stream.model.Bernoulli(perfect=False),
+              stream.model.Uniform(prior.k))
+    return stream, prior, models
+
+
+def encode(model, x: np.ndarray, latent_bits: int = LATENT_BITS, max_block: int = MAX_BLOCK) -> CodedBatch:
     """BB-ANS-encode binary images x (N, C, H, W) with `model`; see the module docstring for the order."""
     pixels = check_binary(model, x)
-    stream, prior = _constriction(), BucketPrior(latent_bits)
+    stream, prior, (categorical, bernoulli, uniform) = _coders(latent_bits)
     nets = _Nets(model, prior)
     seed = seed_words(model.config.latent_dim, latent_bits)
     coder = stream.stack.AnsCoder(seed.copy(), seal=False)
-    categorical = stream.model.Categorical(perfect=False)
-    bernoulli, uniform = stream.model.Bernoulli(perfect=False), stream.model.Uniform(prior.k)
+    start = 0
     with _one_thread():
-        for image, bits in zip(x, pixels, strict=True):
-            z_idx = coder.decode(categorical, nets.posterior(np.asarray(image, np.float64)))
-            coder.encode_reverse(bits.reshape(-1), bernoulli, nets.pixel_probs(z_idx))
+        for size in block_sizes(len(x), max_block):
+            z_idx = coder.decode(categorical, nets.posterior(np.asarray(x[start:start + size], np.float64)))
+            coder.encode_reverse(pixels[start:start + size].reshape(-1), bernoulli, nets.pixel_probs(z_idx, size))
             coder.encode_reverse(z_idx, uniform)
-    return CodedBatch(coder.get_compressed().copy(), len(seed))
+            start += size
+    return CodedBatch(coder.get_compressed().copy(), len(seed), max_block)
 
 
-def decode(model, words: np.ndarray, n: int, latent_bits: int = LATENT_BITS) -> np.ndarray:
+def decode(model, words: np.ndarray, n: int, latent_bits: int = LATENT_BITS, max_block: int = MAX_BLOCK) -> np.ndarray:
     """Decode n images from BB-ANS words -> uint8 (n, C, H, W) of 0s and 1s; CodecError if the words do not
     decode to n images ending on the seed (corrupt data, another model, or other floats on this machine)."""
-    stream, prior = _constriction(), BucketPrior(latent_bits)
+    stream, prior, (categorical, bernoulli, uniform) = _coders(latent_bits)
     nets = _Nets(model, prior)
     shape, d = tuple(model.config.input_shape), model.config.latent_dim
     seed = seed_words(d, latent_bits)
@@ -162,16 +195,16 @@ def decode(model, words: np.ndarray, n: int, latent_bits: int = LATENT_BITS) -> 
     if len(words) == 0 or words[-1] == 0:
         raise CodecError("the coded data is empty or does not end on a valid ANS head")
     coder = stream.stack.AnsCoder(words.copy(), seal=False)
-    categorical = stream.model.Categorical(perfect=False)
-    bernoulli, uniform = stream.model.Bernoulli(perfect=False), stream.model.Uniform(prior.k)
     out = np.empty((n, *shape), np.uint8)
+    end = n
     try:
         with _one_thread():
-            for i in reversed(range(n)):
-                z_idx = coder.decode(uniform, d)
-                bits = coder.decode(bernoulli, nets.pixel_probs(z_idx))
-                out[i] = bits.reshape(shape)
-                coder.encode_reverse(z_idx, categorical, nets.posterior(out[i].astype(np.float64)))
+            for size in reversed(block_sizes(n, max_block)):
+                z_idx = coder.decode(uniform, size * d)
+                bits = coder.decode(bernoulli, nets.pixel_probs(z_idx, size))
+                out[end - size:end] = bits.reshape(size, *shape)
+                coder.encode_reverse(z_idx, categorical, nets.posterior(out[end - size:end].astype(np.float64)))
+                end -= size
     except (ValueError, RuntimeError, AssertionError) as e:  # constriction's words for an exhausted stack
         raise CodecError(f"the coded data does not decode with this model ({e})") from e
     left = coder.get_compressed()

@@ -3,13 +3,14 @@
 Layout (little-endian):
 
     magic      4 bytes   b"LLBB" (Latent Lab bits-back)
-    version    u8        1
+    version    u8        2 (version 1 had no block field: every block one image)
     name_len   u8        then the checkpoint's name, name_len bytes of UTF-8
     sha256     32 bytes  the checkpoint's weights sha256 (checkpoint.CheckpointInfo.weights_sha256)
     count      u32       images
     c, h, w    3 x u16   image shape
     latent     u8        latent_bits: 2**latent bits buckets per latent dimension
     seed       u16       seed words at the bottom of the stack (counted in the payload)
+    max_block  u16       the largest block of images coded together (codec.block_sizes)
     words      u32       payload length in 32-bit words
     payload    words x u32
     crc32      u32       of every byte before it
@@ -25,12 +26,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .codec import LATENT_BITS, CodecError, decode, encode
+from .codec import LATENT_BITS, MAX_BLOCK, CodecError, decode, encode
 
-MAGIC, VERSION = b"LLBB", 1
+MAGIC, VERSION = b"LLBB", 2
 MAX_IMAGES = 1_000_000  # a forged header could otherwise ask decode to allocate for 4 billion images
 _HEAD = struct.Struct("<4sBB")  # magic, version, name_len
-_REST = struct.Struct("<32sIHHHBHI")  # sha256, count, c, h, w, latent_bits, seed words, payload words
+_REST = struct.Struct("<32sIHHHBHHI")  # sha256, count, c, h, w, latent_bits, seed words, max_block, payload words
 _CRC = struct.Struct("<I")
 
 
@@ -44,6 +45,7 @@ class Header:
     shape: tuple[int, int, int]
     latent_bits: int
     seed_words: int
+    max_block: int
     words: int
 
 
@@ -54,7 +56,7 @@ def pack(header: Header, words: np.ndarray) -> bytes:
         raise CodecError(f"checkpoint name of {len(name)} bytes; at most 255 fit in the header")
     body = (_HEAD.pack(MAGIC, VERSION, len(name)) + name
             + _REST.pack(bytes.fromhex(header.weights_sha256), header.count, *header.shape, header.latent_bits,
-                         header.seed_words, len(words))
+                         header.seed_words, header.max_block, len(words))
             + np.asarray(words, "<u4").tobytes())
     return body + _CRC.pack(zlib.crc32(body))
 
@@ -77,7 +79,7 @@ def unpack(data: bytes) -> tuple[Header, np.ndarray]:
     fixed = _HEAD.size + name_len + _REST.size
     if len(data) < fixed + _CRC.size:
         raise CodecError(f"truncated codec file: {len(data)} bytes, shorter than its header")
-    sha, count, c, h, w, latent_bits, seed, n_words = _REST.unpack_from(data, _HEAD.size + name_len)
+    sha, count, c, h, w, latent_bits, seed, max_block, n_words = _REST.unpack_from(data, _HEAD.size + name_len)
     expected = fixed + 4 * n_words + _CRC.size
     if len(data) != expected:
         what = "truncated" if len(data) < expected else "over-long"
@@ -92,14 +94,17 @@ def unpack(data: bytes) -> tuple[Header, np.ndarray]:
     if count > MAX_IMAGES:
         raise CodecError(f"codec file claims {count:,} images; at most {MAX_IMAGES:,} are read")
     words = np.frombuffer(data, "<u4", n_words, fixed).astype(np.uint32)
-    return Header(name, sha.hex(), count, (c, h, w), latent_bits, seed, n_words), words
+    if max_block < 1:
+        raise CodecError("corrupt codec file: its block size is 0")
+    return Header(name, sha.hex(), count, (c, h, w), latent_bits, seed, max_block, n_words), words
 
 
-def compress(model, x: np.ndarray, checkpoint: str, weights_sha256: str, latent_bits: int = LATENT_BITS) -> bytes:
+def compress(model, x: np.ndarray, checkpoint: str, weights_sha256: str, latent_bits: int = LATENT_BITS,
+             max_block: int = MAX_BLOCK) -> bytes:
     """Binary images x (N, C, H, W) -> a codec file's bytes, naming the checkpoint that must decode it."""
-    coded = encode(model, x, latent_bits)
+    coded = encode(model, x, latent_bits, max_block)
     header = Header(checkpoint, weights_sha256, len(x), tuple(model.config.input_shape), latent_bits, coded.seed_words,
-                    len(coded.words))
+                    coded.max_block, len(coded.words))
     return pack(header, coded.words)
 
 
@@ -113,5 +118,5 @@ def decompress(model, data: bytes, checkpoint: str, weights_sha256: str) -> np.n
                          f"decompress it with {header.checkpoint!r}")
     if header.shape != tuple(model.config.input_shape):
         raise CodecError(f"the file holds {header.shape} images, the model codes {tuple(model.config.input_shape)}")
-    return decode(model, words, header.count, header.latent_bits)
+    return decode(model, words, header.count, header.latent_bits, header.max_block)
 
