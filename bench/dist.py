@@ -58,7 +58,8 @@ def main(argv: list[str] | None = None) -> int:
         args.data, args.epochs = "digits", 1
     header("dist: torchrun data-parallel training vs one process (CPU, gloo)")
     print(f"{args.data}, mlp (hidden 400, z={args.latent}), global batch {args.batch_size}, {args.epochs} "
-          f"epochs, seed {args.seed}, {args.reps} interleaved rep(s)\n", flush=True)
+          f"epochs, seed {args.seed}, {args.reps} interleaved rep(s), "
+          f"OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', 'unset')}\n", flush=True)
     results: dict[str, list[dict]] = {name: [] for name in CONFIGS}
     with tempfile.TemporaryDirectory(prefix="bench-dist-") as tmp:
         for rep in range(args.reps):
@@ -70,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     for name, runs in results.items():
         ips, nelbo = median([r["images_per_s"] for r in runs]), median([r["neg_elbo"] for r in runs])
-        rows.append([name, nelbo, nelbo - ref, ips, ips / base, median([r["wall"] for r in runs])])
+        rows.append([name, f"{nelbo:.2f}", f"{nelbo - ref:+.2f}", ips, ips / base, median([r["wall"] for r in runs])])
     print()
     print(table(["configuration", "test -ELBO", "vs 1 process", "images/s (training)", "x 1 process, 1 thread",
                  "process wall s"], rows))
