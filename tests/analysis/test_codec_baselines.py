@@ -30,3 +30,9 @@ def test_sizes_are_real_files_of_the_images():
     Image.fromarray(cb._grid((x[:, 0] * 255).astype(np.uint8))).convert("1").save(buf, "PNG", optimize=True)
     assert np.array_equal(np.asarray(Image.open(buf).convert("L"))[:8, :8], x[0, 0] * 255)
     assert sizes["png"]["bytes"] <= len(buf.getvalue())
+
+
+def test_webp_can_be_left_out():
+    x = (np.random.default_rng(1).random((4, 1, 8, 8)) < 0.3).astype(np.float32)
+    sizes = cb.baseline_sizes(x, webp=False)
+    assert sizes["webp"] is None and sizes["png"]["bytes"] > 0
