@@ -32,7 +32,7 @@ def main(argv: list[str]) -> int:
     args = p.parse_args(argv)
 
     from vae_core import checkpoint as ckpt
-    from vae_core.analysis.codec import MAX_BLOCK, neg_elbo_bits
+    from vae_core.analysis.codec import MAX_BLOCK, neg_elbo_bits, to_unit
     from vae_core.analysis.codec_baselines import baseline_sizes
     from vae_core.analysis.codec_file import compress, decompress
     from vae_core.data import load_dataset
@@ -47,7 +47,7 @@ def main(argv: list[str]) -> int:
         t0 = time.perf_counter()
         data = compress(model, x, info.name, info.weights_sha256, max_block=block)
         t1 = time.perf_counter()
-        back = decompress(model, data, info.name, info.weights_sha256)
+        back = to_unit(model, decompress(model, data, info.name, info.weights_sha256))
         t2 = time.perf_counter()
         return data, back, len(x) / (t1 - t0), len(x) / (t2 - t1)
 

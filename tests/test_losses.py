@@ -7,6 +7,7 @@ from torch.distributions import Bernoulli, Normal, kl_divergence
 
 from vae_core.losses import (
     bernoulli_nll,
+    beta_binomial_nll,
     elbo_terms,
     gaussian_nll,
     iwae_log_likelihood,
@@ -62,6 +63,22 @@ def test_gaussian_nll_matches_torch():
     mean, x, log_std = torch.rand(2, 1, 3, 3), torch.rand(2, 1, 3, 3), torch.randn(1, 3, 3) * 0.3
     expected = -Normal(mean, log_std.exp()).log_prob(x).flatten(1).sum(1)
     assert torch.allclose(gaussian_nll(mean, x, log_std), expected, atol=1e-5)
+
+
+def test_beta_binomial_nll_matches_scipy_and_sums_to_one_over_the_256_levels():
+    from scipy.stats import betabinom
+
+    gen = torch.Generator().manual_seed(0)
+    logits = torch.randn(3, 1, 2, 2, generator=gen, dtype=torch.float64) * 3
+    log_conc = torch.randn(1, 2, 2, generator=gen, dtype=torch.float64)
+    k = torch.randint(0, 256, (3, 1, 2, 2), generator=gen).double()
+    m, c = torch.sigmoid(logits).numpy(), np.broadcast_to(torch.exp(log_conc).numpy(), (3, 1, 2, 2))
+    expected = -betabinom.logpmf(k.numpy(), 255, c * m, c * (1 - m)).reshape(3, -1).sum(1)
+    assert np.allclose(beta_binomial_nll(logits, k / 255, log_conc).numpy(), expected, rtol=1e-10)
+    every = torch.arange(256, dtype=torch.float64).reshape(256, 1, 1, 1) / 255  # one pixel, every level
+    nll = beta_binomial_nll(torch.full((256, 1, 1, 1), 0.7, dtype=torch.float64), every,
+                            torch.full((1, 1, 1), -1.0, dtype=torch.float64))
+    assert torch.exp(-nll).sum().item() == pytest.approx(1.0, abs=1e-12)
 
 
 def test_kl_warmup_is_linear_then_flat():

@@ -71,3 +71,9 @@ def test_gaussian_likelihood_has_learned_or_fixed_std():
     assert isinstance(learned.log_std, torch.nn.Parameter) and learned.log_std.shape == (1, 8, 8)
     assert not isinstance(fixed.log_std, torch.nn.Parameter)
     assert torch.allclose(fixed.log_std.exp(), torch.full((1, 8, 8), 0.1))
+
+
+def test_beta_binomial_likelihood_learns_one_concentration_per_pixel():
+    model = VAE(ModelConfig(input_shape=(1, 8, 8), arch="mlp", likelihood="beta-binomial"))
+    assert isinstance(model.log_conc, torch.nn.Parameter) and model.log_conc.shape == (1, 8, 8)
+    assert any(p is model.log_conc for p in model.parameters())

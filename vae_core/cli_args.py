@@ -44,7 +44,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--activation", choices=["relu", "elu", "leaky_relu", "silu", "tanh"],
                    help="hidden activation (default: relu for mlp, elu for conv)")
     t.add_argument("--latent-dim", type=int, help="size of z (default 2)")
-    t.add_argument("--likelihood", choices=["bernoulli", "gaussian"], help="pixel likelihood (default bernoulli)")
+    t.add_argument("--likelihood", choices=["bernoulli", "gaussian", "beta-binomial"],
+                   help="pixel likelihood (default bernoulli; beta-binomial: 8-bit pixels, for the codec)")
     t.add_argument("--gaussian-std", type=float, help="fixed pixel std for --likelihood gaussian (default: learned)")
     t.add_argument("--beta", type=float, help="weight of the KL term (default 1.0; >1 favours disentangling)")
     t.add_argument("--warmup-epochs", type=float, help="epochs over which the KL weight rises from 0 (default 0)")

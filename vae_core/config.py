@@ -6,7 +6,7 @@ import json
 from dataclasses import asdict, dataclass, fields
 
 ARCHS = ("mlp", "conv")
-LIKELIHOODS = ("bernoulli", "gaussian")
+LIKELIHOODS = ("bernoulli", "gaussian", "beta-binomial")  # beta-binomial: 8-bit pixels, 256 levels
 ACTIVATIONS = ("relu", "elu", "leaky_relu", "silu", "tanh")
 
 

@@ -112,7 +112,7 @@ def build_conv(cfg: ModelConfig) -> tuple[nn.Sequential, nn.Sequential]:
 
 
 class VAE(nn.Module):
-    """Gaussian-latent VAE with a Bernoulli or Gaussian pixel likelihood."""
+    """Gaussian-latent VAE with a Bernoulli, Gaussian or beta-binomial (8-bit) pixel likelihood."""
 
     def __init__(self, config: ModelConfig):
         super().__init__()
@@ -124,6 +124,10 @@ class VAE(nn.Module):
                 self.log_std = nn.Parameter(torch.zeros(config.input_shape))
             else:
                 self.register_buffer("log_std", torch.full(config.input_shape, math.log(config.gaussian_std)))
+        if config.likelihood == "beta-binomial":
+            # One learned concentration per pixel; the decoder gives the mean. Below 1 the distribution is
+            # U-shaped: most MNIST pixels are 0 or 255 and few lie between.
+            self.log_conc = nn.Parameter(torch.zeros(config.input_shape))
 
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """x [B x C x H x W] in [0, 1] -> (mu, logvar), each [B x D]."""

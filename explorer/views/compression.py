@@ -2,7 +2,6 @@
 bought at that rate; how beta moves a model along the rate-distortion trade; and a real lossless file made by
 bits-back coding with the bundled mnist-bin model, decoded again on the page."""
 
-import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
@@ -67,7 +66,7 @@ def codec_section() -> None:
         x = shared.load_test_set(spec)[0][:CODEC_SHOWN]
         shown = min(CODEC_SHOWN, report.images)
         display.batch(x, shown, 40, caption=f"the first {shown} originals", width="natural")
-        display.batch(report.decoded[:shown].astype(np.float32), shown, 40,
+        display.batch(report.decoded[:shown], shown, 40,
                       caption="the same images decoded from the file", width="natural")
     st.download_button("Download the file", report.data, file_name=f"{CODEC_CHECKPOINT}-{n}.llbb",
                        mime="application/octet-stream", key="comp_codec_download")

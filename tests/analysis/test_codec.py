@@ -140,7 +140,7 @@ def test_grey_levels_given_to_a_binary_model_are_refused():
 
 
 def test_a_gaussian_model_and_a_wrong_shape_are_refused():
-    with pytest.raises(codec.CodecError, match="Bernoulli"):
+    with pytest.raises(codec.CodecError, match="Bernoulli .* or beta-binomial .* model; this one has a gaussian"):
         codec.encode(random_model(likelihood="gaussian"), binary(2))
     with pytest.raises(codec.CodecError, match="model codes"):
         codec.encode(random_model(), binary(2, shape=(1, 6, 6)))
@@ -166,3 +166,46 @@ def test_posterior_bucket_masses_are_a_distribution_and_the_prior_uniform():
     assert masses.shape == (3, 256) and np.allclose(masses.sum(1), 1.0)
     assert np.allclose(masses[0], 1 / 256)  # the prior itself: every bucket holds 1/K of its mass
     assert masses[1].argmax() == int(np.searchsorted(prior.edges.numpy(), 2.5)) - 1
+
+
+def eight_bit(n, shape=(1, 8, 8), seed=2):
+    """8-bit images k / 255, mostly black with some strokes, as float32 the way datasets hold them."""
+    rng = np.random.default_rng(seed)
+    k = np.where(rng.random((n, *shape)) < 0.7, 0, rng.integers(0, 256, (n, *shape)))
+    return (k.astype(np.float32) / 255).astype(np.float32)
+
+
+@pytest.mark.parametrize("max_block", [1, 5, 64])
+def test_eight_bit_images_round_trip_exactly_with_a_beta_binomial_model(max_block):
+    model, x = random_model(latent=5, likelihood="beta-binomial"), eight_bit(23)
+    coded = codec.encode(model, x, max_block=max_block)
+    levels = codec.decode(model, coded.words, len(x), max_block=max_block)
+    assert levels.dtype == np.uint8 and levels.max() > 1
+    assert np.array_equal(codec.to_unit(model, levels), x)
+
+
+def test_eight_bit_file_size_tracks_the_elbo():
+    """Untrained, so the code is long; still its length is about the -ELBO (seed excluded), within 3%."""
+    model, x = random_model(latent=4, likelihood="beta-binomial", seed=3), eight_bit(60, seed=4)
+    coded = codec.encode(model, x)
+    net_bits = 32 * (len(coded.words) - coded.seed_words)
+    elbo = np.mean([codec.neg_elbo_bits(model, x, seed=s).sum() for s in range(10)])
+    assert abs(net_bits - elbo) / elbo < 0.03, (net_bits, elbo)
+
+
+def test_beta_binomial_level_probabilities_match_scipy():
+    from scipy.stats import betabinom
+
+    logits = torch.tensor([-4.0, 0.0, 2.5], dtype=torch.float64)
+    log_conc = torch.tensor([-2.0, 0.0, 1.0], dtype=torch.float64)
+    probs = codec.beta_binomial_probs(logits, log_conc).numpy()
+    m, c = torch.sigmoid(logits).numpy(), torch.exp(log_conc).numpy()
+    expected = betabinom.pmf(np.arange(256)[None], 255, (c * m)[:, None], (c * (1 - m))[:, None])
+    assert probs.shape == (3, 256) and np.allclose(probs, expected, rtol=1e-9, atol=1e-300)
+
+
+def test_an_eight_bit_model_refuses_pixels_between_levels():
+    x = eight_bit(3)
+    x[1, 0, 2, 2] = 0.5  # 127.5 / 255
+    with pytest.raises(codec.CodecError, match="1 of 3 images have pixels between the 256 levels"):
+        codec.encode(random_model(likelihood="beta-binomial"), x)

@@ -96,3 +96,18 @@ def test_grey_images_are_refused_with_a_message(setup):
     proc = run(["compress", "a", "--data", f"npz:{tmp}/grey.npz", "--out", "x.llbb"], tmp)
     assert proc.returncode == 2 and "grey levels" in proc.stderr and "Traceback" not in proc.stderr
     assert not (tmp / "x.llbb").exists()
+
+
+def test_an_eight_bit_model_compresses_and_decompresses_8_bit_values(tmp_path):
+    torch.manual_seed(2)
+    model = VAE(default_model_config((1, 8, 8), 4, arch="mlp", hidden=(32,), likelihood="beta-binomial"))
+    ckpt.save_checkpoint(tmp_path / "checkpoints" / "eight", model, TrainConfig(data="digits"), [{"epoch": 1}])
+    rng = np.random.default_rng(3)
+    x = np.where(rng.random((20, 8, 8)) < 0.6, 0, rng.integers(0, 256, (20, 8, 8))).astype(np.uint8)
+    np.savez(tmp_path / "grey.npz", x=x)
+    proc = run(["compress", "eight", "--data", f"npz:{tmp_path}/grey.npz", "--out", "g.llbb"], tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    proc = run(["decompress", "eight", "g.llbb", "--out", "back.npz"], tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    with np.load(tmp_path / "back.npz", allow_pickle=False) as z:
+        assert z["x"].dtype == np.uint8 and np.array_equal(z["x"], x[4::5])

@@ -1,5 +1,6 @@
 """Bits-back coding with asymmetric numeral systems (BB-ANS; Townsend, Bird & Barber 2019, arXiv:1901.04866):
-a trained Bernoulli VAE as a lossless compressor of binary images, on constriction's ANS coder.
+a trained VAE as a lossless compressor, on constriction's ANS coder: binary images with a Bernoulli model,
+8-bit images (pixels k / 255) with a beta-binomial one.
 
 Per block of images, encoding (the ANS coder is a stack; decoding runs the same steps backwards, last block
 first):
@@ -8,8 +9,8 @@ first):
    dimension whose edges are the prior's quantiles, so the prior is uniform over buckets and each bucket's
    posterior mass is a difference of two Gaussian CDFs. Popping reads bits already on the stack: these are the
    bits that come back.
-2. push the block's pixels under the decoder's Bernoulli likelihood p(x|z) at the buckets' centres (the
-   prior's median in each);
+2. push the block's pixels under the decoder's likelihood p(x|z) (Bernoulli, or beta-binomial over 256
+   levels) at the buckets' centres (the prior's median in each);
 3. push the block's z under the prior: uniform over the K buckets, latent_bits bits per dimension.
 
 Net cost per image is about -log p(x|z) + log q(z|x) - log p(z) bits, the -ELBO. The first block has nothing
@@ -64,25 +65,57 @@ def _constriction():
     return constriction.stream
 
 
-def check_binary(model, x: np.ndarray) -> np.ndarray:
-    """x (N, C, H, W) -> the same pixels as int32 0/1, or CodecError if the model or the pixels cannot be coded.
+CODED = {"bernoulli": 2, "beta-binomial": 256}  # the likelihoods the codec codes, and their pixel levels
 
-    Only Bernoulli models are coded (a discretised likelihood for 8-bit pixels is not written yet), and their
-    pixels must be exactly 0 or 1: a grey level has no probability under a Bernoulli.
-    """
-    if model.config.likelihood != "bernoulli":
-        raise CodecError(f"the codec needs a Bernoulli (binary-pixel) model; this one has a "
-                         f"{model.config.likelihood} likelihood")
+
+def levels(model) -> int:
+    """Pixel levels the model codes (2 or 256), or CodecError for a likelihood without discrete pixels."""
+    if model.config.likelihood not in CODED:
+        raise CodecError(f"the codec needs a Bernoulli (binary pixels) or beta-binomial (8-bit pixels) model; this "
+                         f"one has a {model.config.likelihood} likelihood")
+    return CODED[model.config.likelihood]
+
+
+def check_pixels(model, x: np.ndarray) -> np.ndarray:
+    """x (N, C, H, W) in [0, 1] -> int32 pixel levels (0/1, or k for k / 255), or CodecError if the model or the
+    pixels cannot be coded: a Bernoulli model codes exactly 0 or 1 (a grey level has no probability under it),
+    a beta-binomial one the 8-bit levels k / 255."""
+    n_levels = levels(model)
     x = np.asarray(x)
     if x.ndim != 4 or tuple(x.shape[1:]) != tuple(model.config.input_shape):
         raise CodecError(f"images are {tuple(x.shape[1:]) if x.ndim == 4 else x.shape}, the model codes "
                          f"{tuple(model.config.input_shape)}")
-    binary = (x == 0) | (x == 1)
-    if not binary.all():
-        bad = int((~binary.reshape(len(x), -1)).any(1).sum())
-        raise CodecError(f"{bad} of {len(x)} images have grey levels, but this model codes binary pixels (0 or 1) "
-                         "only; binarise them first (e.g. --data mnist-bin)")
-    return x.astype(np.int32)
+    k = np.rint(np.asarray(x, np.float64) * (n_levels - 1))
+    ok = (np.abs(x * (n_levels - 1.0) - k) < 1e-3) & (k >= 0) & (k <= n_levels - 1)
+    if not ok.all():
+        bad = int((~ok.reshape(len(x), -1)).any(1).sum())
+        if n_levels == 2:
+            raise CodecError(f"{bad} of {len(x)} images have grey levels, but this model codes binary pixels (0 or "
+                             "1) only; binarise them first (e.g. --data mnist-bin)")
+        raise CodecError(f"{bad} of {len(x)} images have pixels between the 256 levels k / 255 (or outside [0, 1]) "
+                         "that this 8-bit model codes")
+    return k.astype(np.int32)
+
+
+def to_unit(model, pixel_levels: np.ndarray) -> np.ndarray:
+    """Decoded pixel levels -> float32 images in [0, 1], as the dataset holds them."""
+    return (np.asarray(pixel_levels, np.float32) / (levels(model) - 1)).astype(np.float32)
+
+
+def beta_binomial_probs(logits: torch.Tensor, log_conc: torch.Tensor) -> torch.Tensor:
+    """P(k), k = 0..255, of each pixel under losses.beta_binomial_nll's model: (...) -> (..., 256), float64.
+
+    From the ratio P(k+1) / P(k) = (n-k)(k+a) / ((k+1)(n-k-1+b)): 255 logs per pixel instead of six lgammas per
+    level. a and b are floored at 1e-300, where a sigmoid underflowed to 0 in float64.
+    """
+    n = 255
+    conc = torch.exp(log_conc).expand_as(logits)[..., None]
+    a = (conc * torch.sigmoid(logits)[..., None]).clamp_min(1e-300)
+    b = (conc * torch.sigmoid(-logits)[..., None]).clamp_min(1e-300)
+    k = torch.arange(n, dtype=torch.float64)
+    log_ratio = torch.log((n - k) * (k + a)) - torch.log((k + 1) * (n - k - 1 + b))
+    log_p = torch.cat([torch.zeros_like(log_ratio[..., :1]), torch.cumsum(log_ratio, -1)], -1)
+    return torch.softmax(log_p, -1)
 
 
 class BucketPrior:
@@ -132,9 +165,13 @@ class _Nets:
 
     @torch.no_grad()
     def pixel_probs(self, z_idx: np.ndarray, block: int) -> np.ndarray:
-        """Bucket indices (B * D,) -> p(pixel = 1 | z) (B * C * H * W,), image by image."""
+        """Bucket indices (B * D,) -> p(pixel = 1 | z) (B * C * H * W,) for a Bernoulli model, P(level | z)
+        (B * C * H * W, 256) for a beta-binomial one, image by image."""
         z = self.prior.centres[torch.as_tensor(z_idx, dtype=torch.long)].reshape(block, -1)
-        return torch.sigmoid(self.model.decode(z)).flatten().numpy()
+        logits = self.model.decode(z)
+        if self.model.config.likelihood == "beta-binomial":
+            return beta_binomial_probs(logits, self.model.log_conc).reshape(-1, 256).numpy()
+        return torch.sigmoid(logits).flatten().numpy()
 
 
 def block_sizes(n: int, max_block: int = MAX_BLOCK) -> list[int]:
@@ -160,34 +197,39 @@ def seed_words(latent_dim: int, latent_bits: int) -> np.ndarray:
     return words
 
 
-def _coders(latent_bits: int):
+def _coders(model, latent_bits: int):
+    """constriction's stream module, the bucket prior, and the coder models of z's posterior, the pixels and z's
+    prior."""
     stream, prior = _constriction(), BucketPrior(latent_bits)
-    models = (stream.model.Categorical(perfect=False), stream.model.Bernoulli(perfect=False),
-              stream.model.Uniform(prior.k))
-    return stream, prior, models
+    categorical = stream.model.Categorical(perfect=False)
+    pixels = stream.model.Bernoulli(perfect=False) if levels(model) == 2 else categorical
+    return stream, prior, (categorical, pixels, stream.model.Uniform(prior.k))
 
 
 def encode(model, x: np.ndarray, latent_bits: int = LATENT_BITS, max_block: int = MAX_BLOCK) -> CodedBatch:
     """BB-ANS-encode binary images x (N, C, H, W) with `model`; see the module docstring for the order."""
-    pixels = check_binary(model, x)
-    stream, prior, (categorical, bernoulli, uniform) = _coders(latent_bits)
+    pixels = check_pixels(model, x)
+    stream, prior, (categorical, pixel_model, uniform) = _coders(model, latent_bits)
     nets = _Nets(model, prior)
     seed = seed_words(model.config.latent_dim, latent_bits)
     coder = stream.stack.AnsCoder(seed.copy(), seal=False)
     start = 0
     with _one_thread():
         for size in block_sizes(len(x), max_block):
-            z_idx = coder.decode(categorical, nets.posterior(np.asarray(x[start:start + size], np.float64)))
-            coder.encode_reverse(pixels[start:start + size].reshape(-1), bernoulli, nets.pixel_probs(z_idx, size))
+            # The levels' images, not x itself: the decoder rebuilds exactly these floats (x may differ in a last bit)
+            images = to_unit(model, pixels[start:start + size]).astype(np.float64)
+            z_idx = coder.decode(categorical, nets.posterior(images))
+            coder.encode_reverse(pixels[start:start + size].reshape(-1), pixel_model, nets.pixel_probs(z_idx, size))
             coder.encode_reverse(z_idx, uniform)
             start += size
     return CodedBatch(coder.get_compressed().copy(), len(seed), max_block)
 
 
 def decode(model, words: np.ndarray, n: int, latent_bits: int = LATENT_BITS, max_block: int = MAX_BLOCK) -> np.ndarray:
-    """Decode n images from BB-ANS words -> uint8 (n, C, H, W) of 0s and 1s; CodecError if the words do not
-    decode to n images ending on the seed (corrupt data, another model, or other floats on this machine)."""
-    stream, prior, (categorical, bernoulli, uniform) = _coders(latent_bits)
+    """Decode n images from BB-ANS words -> uint8 pixel levels (n, C, H, W): 0/1, or 0..255 for an 8-bit model
+    (`to_unit` makes images of them); CodecError if the words do not decode to n images ending on the seed
+    (corrupt data, another model, or other floats on this machine)."""
+    stream, prior, (categorical, pixel_model, uniform) = _coders(model, latent_bits)
     nets = _Nets(model, prior)
     shape, d = tuple(model.config.input_shape), model.config.latent_dim
     seed = seed_words(d, latent_bits)
@@ -201,9 +243,10 @@ def decode(model, words: np.ndarray, n: int, latent_bits: int = LATENT_BITS, max
         with _one_thread():
             for size in reversed(block_sizes(n, max_block)):
                 z_idx = coder.decode(uniform, size * d)
-                bits = coder.decode(bernoulli, nets.pixel_probs(z_idx, size))
+                bits = coder.decode(pixel_model, nets.pixel_probs(z_idx, size))
                 out[end - size:end] = bits.reshape(size, *shape)
-                coder.encode_reverse(z_idx, categorical, nets.posterior(out[end - size:end].astype(np.float64)))
+                images = to_unit(model, out[end - size:end]).astype(np.float64)
+                coder.encode_reverse(z_idx, categorical, nets.posterior(images))
                 end -= size
     except (ValueError, RuntimeError, AssertionError) as e:  # constriction's words for an exhausted stack
         raise CodecError(f"the coded data does not decode with this model ({e})") from e

@@ -1,7 +1,8 @@
 """`python -m vae_core compress|decompress`: the bits-back codec on the command line (registered by cli.py).
 
 compress codes the test split of a dataset spec (the first --limit images) into one file; decompress writes
-them back as an .npz whose array `x` is uint8 (N, H, W) or (N, H, W, C), 0 and 255 for binary pixels: the
+them back as an .npz whose array `x` is uint8 (N, H, W) or (N, H, W, C), 0 and 255 for binary pixels, 0..255 for
+8-bit ones: the
 8-bit values of the images that went in, readable again as `--data npz:FILE`. Only argparse is imported at
 module level: `python -m vae_core info` must not pay for torch or constriction.
 """
@@ -17,7 +18,7 @@ import time
 def add_parsers(sub) -> None:
     """Add the compress and decompress subcommands to cli.py's subparsers (their handlers: COMMANDS)."""
     c = sub.add_parser("compress", help="compress a dataset's test images losslessly with bits-back ANS")
-    c.add_argument("checkpoint", help="checkpoint folder of a Bernoulli model: any path, or NAME")
+    c.add_argument("checkpoint", help="checkpoint folder of a Bernoulli or beta-binomial model: any path, or NAME")
     c.add_argument("--data", required=True, help="dataset spec whose test split is coded, e.g. mnist-bin")
     c.add_argument("--out", required=True, help="file to write")
     c.add_argument("--limit", type=int, help="code only the first N test images (default: all)")
@@ -78,7 +79,7 @@ def cmd_decompress(args: argparse.Namespace) -> int:
 
     from ..atomic import write_atomic
     from ..images import to_uint8
-    from .codec import CodecError
+    from .codec import CodecError, to_unit
     from .codec_file import decompress
 
     try:
@@ -91,7 +92,7 @@ def cmd_decompress(args: argparse.Namespace) -> int:
     images = decompress(model, data, info.name, info.weights_sha256)
     seconds = time.perf_counter() - start
     buf = io.BytesIO()
-    np.savez(buf, x=to_uint8(images.astype(np.float32)))
+    np.savez(buf, x=to_uint8(to_unit(model, images)))
     write_atomic(args.out, buf.getvalue())
     print(f"wrote {args.out}: {len(images)} images ({len(images) / seconds:.0f} images/s)", file=sys.stderr)
     return 0

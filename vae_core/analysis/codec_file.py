@@ -109,7 +109,8 @@ def compress(model, x: np.ndarray, checkpoint: str, weights_sha256: str, latent_
 
 
 def decompress(model, data: bytes, checkpoint: str, weights_sha256: str) -> np.ndarray:
-    """A codec file's bytes -> uint8 images (N, C, H, W) of 0s and 1s; CodecError if the file is not one,
+    """A codec file's bytes -> uint8 pixel levels (N, C, H, W), 0/1 or 0..255 (codec.to_unit makes images of them);
+    CodecError if the file is not one,
     is damaged, or was made with another checkpoint."""
     header, words = unpack(data)
     if header.weights_sha256 != weights_sha256:
