@@ -34,6 +34,7 @@ export function compileText(program, weights) {
   return {
     latentDim: D,
     maxTokens: program.max_tokens,
+    eos,
     decode(values, maxTokens = program.max_tokens) {
       z.set(values);
       matvec(weights, at.h0_w, at.h0_b, H, D, z, h);

@@ -9,8 +9,10 @@ function renderSentence(inst) {
   inst.pending = false;
   if (!inst.decoder) return;
   const t0 = performance.now();
-  const { text } = inst.decoder.decode(inst.z);
-  inst.sentence.textContent = text;
+  const { text, tokens } = inst.decoder.decode(inst.z);
+  // A decode that hit the token limit before its end-of-sentence token is cut: say so.
+  const cut = tokens.length === inst.decoder.maxTokens && tokens[tokens.length - 1] !== inst.decoder.eos;
+  inst.sentence.textContent = cut ? `${text}…` : text;
   inst.times.push(performance.now() - t0);
   if (inst.times.length > 60) inst.times.shift();
   inst.frames += 1;

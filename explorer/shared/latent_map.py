@@ -7,6 +7,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.colors import qualitative
 
+from explorer import display
 from explorer.shared.loaders import Context
 
 PROJECTIONS = {"identity": "Identity", "pca": "PCA", "umap": "UMAP"}
@@ -31,6 +32,9 @@ def latent_map(ctx: Context, points: np.ndarray, titles: tuple[str, str], color:
     idx = np.arange(len(points))
     size = 6 if len(points) <= 2000 else 4  # MNIST's 10,000 test images: smaller dots keep the clusters apart
     hover = "#%{customdata} · label %{meta}<extra></extra>"
+    sentences = display.hover_texts(ctx)  # text: each dot's hover shows its sentence
+    if sentences is not None:
+        hover = "#%{customdata} · %{meta}<br>%{text}<extra></extra>"
     if color == "label" and ctx.labels is not None:
         palette = qualitative.T10 + qualitative.Pastel
         for k, y in enumerate(np.unique(ctx.labels)):
@@ -38,12 +42,14 @@ def latent_map(ctx: Context, points: np.ndarray, titles: tuple[str, str], color:
             name = ctx.label(int(idx[m][0]))
             fig.add_trace(go.Scattergl(x=points[m, 0], y=points[m, 1], mode="markers", name=name,
                                        customdata=idx[m], meta=name, hovertemplate=hover,
+                                       text=None if sentences is None else [sentences[i] for i in idx[m]],
                                        marker=dict(size=size, opacity=0.8, color=palette[k % len(palette)])))
     else:
         d = int(color[1:]) if color.startswith("z") else 0
         fig.add_trace(go.Scattergl(
             x=points[:, 0], y=points[:, 1], mode="markers", name=color, customdata=idx,
-            text=[ctx.label(i) for i in idx], hovertemplate="#%{customdata} · label %{text}<extra></extra>",
+            text=[ctx.label(i) for i in idx] if sentences is None else sentences,
+            hovertemplate="#%{customdata} · " + ("label " if sentences is None else "") + "%{text}<extra></extra>",
             marker=dict(size=size, opacity=0.85, color=ctx.mu[:, d], colorscale="RdBu_r",
                         colorbar=dict(title=f"z{d}", thickness=12)), showlegend=False))
     fig.update_layout(height=height, margin=dict(l=10, r=10, t=10, b=10), xaxis_title=titles[0],

@@ -11,7 +11,8 @@ ctx = shared.header_with_context(
     "Explore the latent space",
     "Each dot is one test image, placed at the mean μ of its encoding q(z|x). Nearby dots decode "
     "to similar images. Click a dot to see its reconstruction, or click between the dots to decode "
-    "that spot; to pick a group, choose the box or lasso tool above the map and drag.")
+    "that spot; to pick a group, choose the box or lasso tool above the map and drag. For a text model each "
+    "dot is a test sentence.", modalities=("image", "text"))
 
 
 def take_click(ctx: shared.Context, click: MapClick) -> None:

@@ -1,5 +1,5 @@
 """The JS text decoder (explorer/components/text_decoder.js), run in Chromium, decodes greedily the same tokens
-as torch's TextVAE.generate for 24 random z per model (seeded models)."""
+as torch's TextVAE.generate for 24 random z per model: seeded models and the bundled grammar checkpoint."""
 
 import base64
 import importlib.util
@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import torch
 
+from vae_core import checkpoint as ck
 from vae_core.text.export import MAX_TOKENS, export_text_decoder
 from vae_core.text.vocab import EOS
 
@@ -19,6 +20,7 @@ pytestmark = pytest.mark.e2e
 REPO = Path(__file__).resolve().parents[2]
 JS = REPO / "explorer/components/text_decoder.js"
 ORIGIN = "http://text-decoder.test"  # never reaches the network: page.route answers every request
+BUNDLED = "grammar-16d"
 
 
 def load_demo():
@@ -83,3 +85,12 @@ def test_seeded_models_decode_the_same_tokens_in_chromium(js_page, seed, inline)
     assert [g["text"] for g in got] == [model.config.vocab.decode(row) for row in want]
     assert len({g["text"] for g in got}) >= 6  # z changes the sentence: the comparison means something
 
+
+def test_bundled_grammar_checkpoint_decodes_the_same_sentences_in_chromium(js_page):
+    model, _ = ck.load_checkpoint(BUNDLED, REPO / "checkpoints")
+    zs = np.random.default_rng(7).standard_normal((32, model.config.latent_dim)).astype(np.float32)
+    got = js_greedy(js_page, model, zs)
+    want = torch_greedy(model, zs)
+    assert [g["tokens"] for g in got] == want
+    texts = [g["text"] for g in got]
+    assert len(set(texts)) >= 16 and all(t.startswith("a ") for t in texts), texts
