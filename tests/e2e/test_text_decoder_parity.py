@@ -93,4 +93,5 @@ def test_bundled_grammar_checkpoint_decodes_the_same_sentences_in_chromium(js_pa
     want = torch_greedy(model, zs)
     assert [g["tokens"] for g in got] == want
     texts = [g["text"] for g in got]
-    assert len(set(texts)) >= 16 and all(t.startswith("a ") for t in texts), texts
+    assert texts == [model.config.vocab.decode(row) for row in want]
+    assert len(set(texts)) >= 16, texts  # z changes the sentence
