@@ -89,7 +89,7 @@ async def component_drag(page, url: str, args) -> dict:
 
 async def native_drag(page, url: str, args) -> dict:
     await open_app(page, url)
-    await page.locator(".st-key-native-image img").wait_for()
+    await page.locator(".st-key-native-image :is(img, code)").first.wait_for()  # an image, or a sentence (--text)
     thumb = page.locator(".st-key-z0 input[type=range]").locator("xpath=../..")  # react-aria's thumb
     track = page.locator('.st-key-z0 [role="group"] > [data-orientation="horizontal"]')
     row = await drag_once(page, page.locator(".st-key-native-image"), await thumb.bounding_box(),
