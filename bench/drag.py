@@ -29,8 +29,8 @@ from bench import (
 )
 
 DECODER = '[data-testid="latent-decoder"]'
-# Page-side recorder: pointer events anywhere, and each new image in `el` (a canvas's data-frames
-# attribute, or a new <img> src), timed with performance.now().
+# Page-side recorder: pointer events anywhere, and each new item in `el` (the data-frames attribute of a canvas
+# or of the text panel's sentence, else a new <img> src, else new text), timed with performance.now().
 RECORDER_JS = """(el) => {
   const log = window.__bench = {events: [], frames: [], paints: []};
   if (!window.__benchPointer) {
@@ -39,11 +39,13 @@ RECORDER_JS = """(el) => {
     const tick = (t) => { window.__bench.paints.push(t); requestAnimationFrame(tick); };
     requestAnimationFrame(tick);  // the browser's own frame rate: what a busy machine leaves it
   }
-  let last = el.tagName === "CANVAS" ? el.dataset.frames : el.querySelector("img")?.src;
+  const read = () => el.dataset.frames ?? (el.querySelector("img")?.src || el.textContent);
+  let last = read();
   new MutationObserver(() => {
-    const now = el.tagName === "CANVAS" ? el.dataset.frames : el.querySelector("img")?.src;
+    const now = read();
     if (now && now !== last) { last = now; log.frames.push(performance.now()); }
-  }).observe(el, {subtree: true, childList: true, attributes: true, attributeFilter: ["data-frames", "src"]});
+  }).observe(el, {subtree: true, childList: true, characterData: true, attributes: true,
+                  attributeFilter: ["data-frames", "src"]});
 }"""
 
 
@@ -73,20 +75,21 @@ async def drag_once(page, target, thumb_box, track_box, args, settle_ms: float =
 
 async def component_drag(page, url: str, args) -> dict:
     await open_app(page, url)
-    await page.locator(f'{DECODER}[data-ready="true"] canvas:not([data-frames="0"])').wait_for()
+    shown = f"{DECODER} [data-frames]"  # the image panel's canvas, the text panel's sentence
+    await page.locator(f'{DECODER}[data-ready="true"] [data-frames]:not([data-frames="0"])').wait_for()
     slider = page.locator(f"{DECODER} input[type=range]").first
     box = await slider.bounding_box()
     lo, hi, value = [float(await slider.evaluate(f"e => e.{a}")) for a in ("min", "max", "value")]
     thumb = {"x": box["x"] + (value - lo) / (hi - lo) * (box["width"] - 16), "y": box["y"], "width": 16,
              "height": box["height"]}
-    row = await drag_once(page, page.locator(f"{DECODER} canvas"), thumb, box, args)
-    row["decode_ms"] = float(await page.locator(f"{DECODER} canvas").get_attribute("data-decode-ms"))
+    row = await drag_once(page, page.locator(shown), thumb, box, args)
+    row["decode_ms"] = float(await page.locator(shown).get_attribute("data-decode-ms"))
     return row
 
 
 async def native_drag(page, url: str, args) -> dict:
     await open_app(page, url)
-    await page.locator(".st-key-native-image img").wait_for()
+    await page.locator(".st-key-native-image :is(img, code)").first.wait_for()  # an image, or a sentence (--text)
     thumb = page.locator(".st-key-z0 input[type=range]").locator("xpath=../..")  # react-aria's thumb
     track = page.locator('.st-key-z0 [role="group"] > [data-orientation="horizontal"]')
     row = await drag_once(page, page.locator(".st-key-native-image"), await thumb.bounding_box(),
@@ -97,11 +100,15 @@ async def native_drag(page, url: str, args) -> dict:
 
 async def run(args) -> dict[str, list]:
     h = e2e_helpers()
-    with h.streamlit_server("tests/e2e/decoder_demo.py") as demo, \
-            h.streamlit_server("bench/native_slider_app.py") as native:
-        url_demo = (demo.url(ckpt=args.ckpt, dims="0,1") if args.ckpt
-                    else demo.url(arch="conv", shape="1x28x28", latent=args.latent, dims="0,1"))
-        url_native = native.url(latent=args.latent)
+    pages = (("tests/e2e/text_decoder_demo.py", "bench/native_text_app.py") if args.text
+             else ("tests/e2e/decoder_demo.py", "bench/native_slider_app.py"))
+    with h.streamlit_server(pages[0]) as demo, h.streamlit_server(pages[1]) as native:
+        if args.text:
+            url_demo, url_native = demo.url(ckpt=args.text, dims="0,1"), native.url(ckpt=args.text)
+        else:
+            url_demo = (demo.url(ckpt=args.ckpt, dims="0,1") if args.ckpt
+                        else demo.url(arch="conv", shape="1x28x28", latent=args.latent, dims="0,1"))
+            url_native = native.url(latent=args.latent)
         async with chromium() as page:
             return await ainterleave({
                 "in-browser decoder (explorer component)": lambda: component_drag(page, url_demo, args),
@@ -118,6 +125,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--latent", type=int, default=2, help="latent size of the decoder (default 2)")
     p.add_argument("--ckpt", help="decode with this checkpoint of the checkpoints folder (e.g. mnist-2d, the app's "
                    "default) instead of a seeded default conv")
+    p.add_argument("--text", metavar="CKPT", help="a text checkpoint (e.g. grammar-16d): sentences greedy-decoded "
+                   "by the text panel (tests/e2e/text_decoder_demo.py) against native sliders with torch "
+                   "(bench/native_text_app.py); target >= 30 sentences/s")
     p.add_argument("--plot", action="store_true", help="write bench/drag.png: images shown over one drag")
     p.add_argument("--quick", action="store_true", help="smoke settings: 1 s drags, 1 rep, no warm-up")
     args = p.parse_args(argv)
@@ -127,7 +137,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.quick:
         args.seconds, args.reps = 1.0, 1
     header("drag: images per second while dragging a latent slider")
-    model = f"checkpoint {args.ckpt}" if args.ckpt else f"default conv 28x28 decoder, z={args.latent}"
+    model = (f"text checkpoint {args.text}, greedy decoding up to 64 characters (images = sentences)" if args.text
+             else f"checkpoint {args.ckpt}" if args.ckpt else f"default conv 28x28 decoder, z={args.latent}")
     print(f"{model}; {args.seconds:g} s drags, {args.rate:g} mouse moves/s "
           f"at {args.speed:g} px/s, {args.reps} interleaved reps per side after a warm-up drag\n", flush=True)
     res = asyncio.run(run(args))
@@ -145,8 +156,9 @@ def main(argv: list[str] | None = None) -> int:
                  "images/s per rep"], rows))
     comp, nat = (median(r["images_per_s"] for r in runs) for runs in res.values())
     kept = median(r["images_per_s"] / r["browser_fps"] for r in next(iter(res.values())) if r["browser_fps"])
-    print(f"\nin-browser decoder: {comp:.1f} images/s during the drag (target >= 55: "
-          f"{'met' if comp >= 55 else 'MISSED'}), {kept:.2f} images per browser frame; "
+    target = 30 if args.text else 55
+    print(f"\nin-browser decoder: {comp:.1f} images/s during the drag (target >= {target}: "
+          f"{'met' if comp >= target else 'MISSED'}), {kept:.2f} images per browser frame; "
           f"native st.slider: {nat:.1f} images/s during the drag. "
           "Browser frames/s: requestAnimationFrame callbacks during the drag (60 when the machine leaves Chromium "
           "enough CPU; the component draws at most one image per frame). Decode ms: the component's mean JS "

@@ -84,8 +84,11 @@ def checkpoint_sidebar(names: list[str]) -> None:
         return
     cfg, last = info.model_config, (info.history[-1] if info.history else {})
     elbo = f"{last['test_neg_elbo']:.1f} nats" if "test_neg_elbo" in last else "n/a"
+    # text models have a vocabulary where image models have an input shape
+    shape = (f"{'×'.join(map(str, cfg.input_shape[1:]))} px" if hasattr(cfg, "input_shape")
+             else f"text, {len(cfg.alphabet)} characters")
     st.sidebar.markdown(
-        f"**Data** `{info.train_config.data}` · {'×'.join(map(str, cfg.input_shape[1:]))} px  \n"
+        f"**Data** `{info.train_config.data}` · {shape}  \n"
         f"**Latent dim** {cfg.latent_dim} · {cfg.arch} · β = {info.train_config.beta:g}  \n"
         f"**Test −ELBO** {elbo} after {info.epochs_done} epochs")
 

@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from explorer.components import interpolation_strip, latent_decoder, point_map, selection_view
+from explorer.components import interpolation_strip, latent_decoder, point_map, selection_view, text_panel
 
 HERE = Path(__file__).resolve().parents[1] / "explorer" / "components"
 TOP_LEVEL = re.compile(r"^(?:export\s+)?(?:async\s+)?(?:const|let|var|function\*?|class)\s+([A-Za-z_$][\w$]*)", re.M)
 
 
-@pytest.mark.parametrize("module", [latent_decoder, selection_view, interpolation_strip, point_map],
+@pytest.mark.parametrize("module", [latent_decoder, selection_view, interpolation_strip, point_map, text_panel],
                          ids=lambda m: m.__name__)
 def test_a_bundle_declares_each_top_level_name_once(module):
     names = [name for f in module.JS_FILES for name in TOP_LEVEL.findall((HERE / f).read_text())]

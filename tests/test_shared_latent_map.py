@@ -49,10 +49,16 @@ def test_without_labels_one_plain_trace():
 
 def test_a_contexts_map_colours_by_label_or_by_a_latent_dimension():
     mu = np.arange(12, dtype=np.float32).reshape(4, 3)
-    ctx = SimpleNamespace(name="m", labels=LABELS, class_names=None, mu=mu)
+    x = np.zeros((4, 1, 2, 2), np.float32)  # images: no hover text
+    ctx = SimpleNamespace(name="m", labels=LABELS, class_names=None, mu=mu, x=x)
     assert len(latent_map(ctx, POINTS, ("z0", "z1")).data) == 3
     by_dim = latent_map(ctx, POINTS, ("z0", "z1"), color="z2")
     assert list(by_dim.data[0].marker.color) == [2.0, 5.0, 8.0, 11.0]
     assert by_dim.data[0].marker.colorbar.title.text == "z2"
-    unlabelled = SimpleNamespace(name="m", labels=None, class_names=None, mu=mu)
+    unlabelled = SimpleNamespace(name="m", labels=None, class_names=None, mu=mu, x=x)
     assert list(latent_map(unlabelled, POINTS, ("z0", "z1")).data[0].marker.color) == [0.0, 3.0, 6.0, 9.0]
+
+
+def test_hover_texts_go_with_their_points():
+    fig = scatter_map(POINTS, ("z0", "z1"), LABELS, None, texts=["a b", "c", "d e", "f"])
+    assert list(fig.data[1].text) == ["a b", "d e"] and "%{text}" in fig.data[1].hovertemplate

@@ -74,3 +74,36 @@ def evaluate_model(model, x, **kwargs):
     from .text.metrics import evaluate_text
 
     return evaluate_text(model, x, **kwargs)
+
+
+def items_of(dataset):
+    """(items, labels or None, label names or None) of a dataset's test split, as the app shows them (its items): images
+    (N, C, H, W) for image data, the sentences as a str array (N,) for text (text.items)."""
+    if not hasattr(dataset, "vocab"):
+        return dataset.x_test, dataset.y_test, dataset.class_names
+    from .text.items import items_of as text_items_of
+
+    return text_items_of(dataset)
+
+
+def encode_items(model, items):
+    """mu, logvar (N, D) float32 of the items items_of gives: images, or sentences."""
+    if modality_of(model.config) == "image":
+        from .latent import encode_dataset
+
+        enc = encode_dataset(model, items)
+        return enc.mu, enc.logvar
+    from .text.items import encode_lines
+
+    return encode_lines(model, items)
+
+
+def decode_items(model, z):
+    """What the model makes of z (M, D): pixel means (M, C, H, W), or greedy sentences as a str array (M,)."""
+    if modality_of(model.config) == "image":
+        from .latent import decode_batch
+
+        return decode_batch(model, z)
+    from .text.items import decode_greedy
+
+    return decode_greedy(model, z)

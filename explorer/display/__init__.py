@@ -1,8 +1,9 @@
 """How the explorer shows data: one item, a batch of items, a decoded z, and z decoded live in the browser.
 
 Pages call these and never draw an item themselves, so that a new kind of data (text, next) adds a renderer
-module beside image.py and one line in `renderer`, not an edit of every page. An item is one array as the
-dataset holds it: today (C, H, W) images in [0, 1].
+module beside image.py and one line in `renderer`, not an edit of every page. An item is one element of the
+test split as loaders.load_test_set gives it: a (C, H, W) image in [0, 1] (image.py), or a sentence, a str of
+shape () (text.py).
 """
 
 from __future__ import annotations
@@ -12,13 +13,15 @@ from types import ModuleType
 import numpy as np
 import streamlit as st
 
-from explorer.display import image
+from explorer.display import image, text
 
 
 def renderer(item_shape: tuple[int, ...]) -> ModuleType:
-    """The renderer module for items of this shape: image.py for (C, H, W)."""
+    """The renderer module for items of this shape: image.py for (C, H, W), text.py for sentences (shape ())."""
     if len(item_shape) == 3:
         return image
+    if len(item_shape) == 0:
+        return text
     raise ValueError(f"no renderer for items of shape {item_shape}")
 
 
@@ -61,3 +64,20 @@ def interpolation(ctx, a: int, b: int, method: str, steps: int, *, key: str, on_
     """The decoded path from test point a to b in `steps` steps by `method`, with a steps slider that redraws it
     as it moves; on_steps(new steps) runs when the slider is released."""
     renderer(ctx.x.shape[1:]).interpolation(ctx, a, b, method, steps, key=key, on_steps=on_steps)
+
+
+def hover_texts(ctx) -> list[str] | None:
+    """What a map dot's hover label shows of each test item beyond its index and label: the sentence for text,
+    nothing for images (a picture does not fit a hover label)."""
+    r = renderer(ctx.x.shape[1:])
+    return r.hover_texts(ctx.x) if hasattr(r, "hover_texts") else None
+
+
+def noun(ctx) -> str:
+    """What one item of this checkpoint's data is called on a page: "image" or "sentence"."""
+    return renderer(ctx.x.shape[1:]).NOUN
+
+
+def path_download(ctx, path: np.ndarray, filename: str, key: str) -> None:
+    """A download of the decoded path (M, D): an animated GIF of images, a text file of sentences."""
+    renderer(ctx.x.shape[1:]).path_download(ctx, path, filename, key)

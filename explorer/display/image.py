@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import streamlit as st
 
 from vae_core.images import crisp, crisp_grid
 
@@ -37,3 +38,16 @@ def interpolation(ctx, a: int, b: int, method: str, steps: int, **kw) -> None:
     from explorer.components.interpolation_strip import interpolation_strip
 
     interpolation_strip(ctx, a, b, method, steps, **kw)
+
+
+NOUN = "image"
+
+
+def path_download(ctx, path, filename: str, key: str) -> None:
+    """The decoded path as an animated GIF."""
+    from vae_core.images import gif_bytes, scale_for
+
+    images = ctx.decode(path)
+    gif = gif_bytes(images, scale=scale_for(images.shape[-2], 160))
+    st.download_button("Download as animated GIF", gif, file_name=f"{filename}.gif", mime="image/gif", key=key,
+                       icon=":material/download:", on_click="ignore")

@@ -7,6 +7,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.colors import qualitative
 
+from explorer import display
 from explorer.shared.loaders import Context, label_name
 
 PROJECTIONS = {"identity": "Identity", "pca": "PCA", "umap": "UMAP"}
@@ -22,9 +23,10 @@ def axis_titles(ctx: Context, method: str, proj) -> tuple[str, str]:
 
 def scatter_map(points: np.ndarray, titles: tuple[str, str], labels: np.ndarray | None = None,
                 class_names=None, values: tuple[str, np.ndarray] | None = None, equal_axes: bool = True,
-                height: int = 520, uirevision: str = "map") -> go.Figure:
+                height: int = 520, uirevision: str = "map", texts: list[str] | None = None) -> go.Figure:
     """Scattergl of test points (N, 2): one trace per label (or one trace coloured by `values` = (name,
-    (N,) floats), or plain without either); customdata carries each point's dataset index, hover shows it.
+    (N,) floats), or plain without either); customdata carries each point's dataset index, hover shows it and,
+    given `texts` (one per point: a text checkpoint's sentences), its text.
 
     Clicks are reported by a map_overlay (explorer/components/map_overlay.py), which picks the dot whose hover
     label shows, so the hover reach is kept short: a click a little further from every dot decodes the spot.
@@ -33,12 +35,14 @@ def scatter_map(points: np.ndarray, titles: tuple[str, str], labels: np.ndarray 
     idx = np.arange(len(points))
     size = 6 if len(points) <= 2000 else 4  # MNIST's 10,000 test images: smaller dots keep the clusters apart
     hover = "#%{customdata} · label %{meta}<extra></extra>"
+    if texts is not None:
+        hover = "#%{customdata} · %{meta}<br>%{text}<extra></extra>"
     if values is not None:
         name, value = values
         fig.add_trace(go.Scattergl(
             x=points[:, 0], y=points[:, 1], mode="markers", name=name, customdata=idx,
-            text=[label_name(labels, class_names, i) for i in idx],
-            hovertemplate="#%{customdata} · label %{text}<extra></extra>",
+            text=[label_name(labels, class_names, i) for i in idx] if texts is None else texts,
+            hovertemplate="#%{customdata} · " + ("label " if texts is None else "") + "%{text}<extra></extra>",
             marker=dict(size=size, opacity=0.85, color=value, colorscale="RdBu_r",
                         colorbar=dict(title=name, thickness=12)), showlegend=False))
     elif labels is not None:
@@ -48,10 +52,12 @@ def scatter_map(points: np.ndarray, titles: tuple[str, str], labels: np.ndarray 
             name = label_name(labels, class_names, int(idx[m][0]))
             fig.add_trace(go.Scattergl(x=points[m, 0], y=points[m, 1], mode="markers", name=name,
                                        customdata=idx[m], meta=name, hovertemplate=hover,
+                                       text=None if texts is None else [texts[i] for i in idx[m]],
                                        marker=dict(size=size, opacity=0.8, color=palette[k % len(palette)])))
     else:
         fig.add_trace(go.Scattergl(x=points[:, 0], y=points[:, 1], mode="markers", name="test images",
-                                   customdata=idx, hovertemplate="#%{customdata}<extra></extra>",
+                                   customdata=idx, text=texts, hovertemplate="#%{customdata}"
+                                   + ("" if texts is None else "<br>%{text}") + "<extra></extra>",
                                    marker=dict(size=size, opacity=0.8, color=qualitative.T10[0])))
     fig.update_layout(height=height, margin=dict(l=10, r=10, t=10, b=10), xaxis_title=titles[0],
                       yaxis_title=titles[1], legend=dict(title="label", itemsizing="constant"),
@@ -69,7 +75,7 @@ def latent_map(ctx: Context, points: np.ndarray, titles: tuple[str, str], color:
         d = int(color[1:]) if color.startswith("z") else 0
         values = (f"z{d}", ctx.mu[:, d])
     return scatter_map(points, titles, ctx.labels, ctx.class_names, values, equal_axes, height,
-                       uirevision=f"{ctx.name}-{titles}")
+                       uirevision=f"{ctx.name}-{titles}", texts=display.hover_texts(ctx))
 
 
 def selected_indices(event) -> list[int]:

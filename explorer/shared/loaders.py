@@ -11,9 +11,8 @@ import streamlit as st
 
 from explorer.shared.state import checkpoints_root
 from vae_core import checkpoint as ck
-from vae_core import data
+from vae_core import data, modality
 from vae_core.data import DataError
-from vae_core.latent import decode_batch, encode_dataset
 from vae_core.losses import kl_per_dim
 from vae_core.models import VAE
 from vae_core.projection import project_latents
@@ -32,22 +31,20 @@ def load_model(name: str):
 
 @st.cache_data(show_spinner="Loading the dataset...", max_entries=4)
 def load_test_set(spec: str) -> tuple[np.ndarray, np.ndarray | None, list[str] | None]:
-    """The test split (x (N, C, H, W), labels (N,) or None, class names) of a dataset spec."""
+    """The test split (x: images (N, C, H, W) or sentences (N,) str, labels (N,) or None, class names) of a spec."""
     # Looked up when called, not bound at import: a stand-in for load_dataset that a test had in place when this
     # module was first imported (tests/test_explorer_main.py) once stayed here for the rest of the process.
-    ds = data.load_dataset(spec)
-    return ds.x_test, ds.y_test, ds.class_names
+    return modality.items_of(data.load_dataset(spec))
 
 
 @st.cache_data(show_spinner="Encoding the test set...", max_entries=8)
 def _encode(_model, weights_sha: str, spec: str) -> tuple[np.ndarray, np.ndarray]:
-    enc = encode_dataset(_model, load_test_set(spec)[0])
-    return enc.mu, enc.logvar
+    return modality.encode_items(_model, load_test_set(spec)[0])
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def _decode(_model, weights_sha: str, z: np.ndarray) -> np.ndarray:
-    return decode_batch(_model, z)
+    return modality.decode_items(_model, z)
 
 
 def label_name(labels: np.ndarray | None, class_names, i: int) -> str:
@@ -60,7 +57,7 @@ def label_name(labels: np.ndarray | None, class_names, i: int) -> str:
 
 @dataclass
 class Context:
-    """The current checkpoint with its test set encoded: mu, logvar (N, D); x (N, C, H, W)."""
+    """The current checkpoint with its test set encoded: mu, logvar (N, D); x (N, C, H, W), or (N,) sentences."""
 
     name: str
     model: VAE
@@ -80,7 +77,7 @@ class Context:
         return self.mu.shape[1]
 
     def decode(self, z) -> np.ndarray:
-        """z (M, D) -> images (M, C, H, W) in [0, 1], memoised per checkpoint."""
+        """z (M, D) -> images (M, C, H, W) in [0, 1] (sentences (M,) for text), memoised per checkpoint."""
         return _decode(self.model, self.sha, np.asarray(z, np.float32).reshape(-1, self.latent_dim))
 
     def label(self, i: int) -> str:

@@ -11,7 +11,8 @@ ctx = shared.header_with_context(
     "Explore the latent space",
     "Each dot is one test image, placed at the mean μ of its encoding q(z|x). Nearby dots decode "
     "to similar images. Click a dot to see its reconstruction, or click between the dots to decode "
-    "that spot; to pick a group, choose the box or lasso tool above the map and drag.")
+    "that spot; to pick a group, choose the box or lasso tool above the map and drag. For a text model each "
+    "dot is a test sentence.", modalities=("image", "text"))
 
 
 def take_click(ctx: shared.Context, click: MapClick) -> None:
@@ -44,6 +45,8 @@ def explore(ctx: shared.Context) -> None:
     if st.session_state.get("explore_color") not in colors:
         st.session_state["explore_color"] = colors[0]
 
+    noun = display.noun(ctx)
+    article = "an" if noun[0] in "aeiou" else "a"
     map_col, side_col = st.columns([3, 2], gap="large")
     method = st.session_state["explore_method"]
     points, proj = shared.projection(ctx, method)
@@ -54,7 +57,7 @@ def explore(ctx: shared.Context) -> None:
                               inverse=linear_inverse(proj), key="explore_selection")
 
         st.subheader("Decoder")
-        st.caption("Move z by hand: the decoder turns any point of the latent space into an image.")
+        st.caption(f"Move z by hand: the decoder turns any point of the latent space into {article} {noun}.")
         reset_col, sample_col = st.columns(2)
         reset_col.button("Reset to selected point", disabled=selected is None, key="explore_reset", width="stretch",
                          on_click=lambda: st.session_state.update(z=ctx.mu[selected].tolist()))
@@ -87,7 +90,7 @@ def explore(ctx: shared.Context) -> None:
     group = st.session_state.get("group", [])
     with st.container(key="explore_group"):
         if group:
-            st.subheader(f"Selected group: {len(group)} images")
+            st.subheader(f"Selected group: {len(group)} {noun}s")
             shown = np.asarray(group[:48])
             display.batch(ctx.x[shown], 16, 48, width="natural",
                           caption="the group's originals" + (" (first 48)" if len(group) > 48 else ""))

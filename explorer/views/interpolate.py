@@ -7,14 +7,14 @@ import streamlit as st
 from explorer import display, shared
 from explorer.components.map_overlay import MapClick, map_overlay
 from vae_core import interpolate
-from vae_core.images import gif_bytes, scale_for
 from vae_core.latent import path_norms, typical_norm
 from vae_core.projection import default_method
 
 ctx = shared.header_with_context(
-    "Interpolate between two images",
-    "Encode two images, walk between their codes μ_A and μ_B, and decode every step. "
-    "A smooth, meaningful morph shows the latent space has no holes along the way.")
+    "Interpolate between two images or sentences",
+    "Encode two images (or sentences), walk between their codes μ_A and μ_B, and decode every step. "
+    "A smooth, meaningful morph shows the latent space has no holes along the way.", modalities=("image", "text"))
+noun = display.noun(ctx).capitalize()
 n = len(ctx.mu)
 
 
@@ -48,8 +48,8 @@ st.session_state.setdefault("interp_method", "slerp")
 st.session_state.setdefault("interp_steps", 10)
 
 c1, c2, c3, _ = st.columns([1, 1, 1.3, 2])
-a = c1.number_input("Image A (test index)", 0, n - 1, key="interp_a")
-b = c2.number_input("Image B (test index)", 0, n - 1, key="interp_b")
+a = c1.number_input(f"{noun} A (test index)", 0, n - 1, key="interp_a")
+b = c2.number_input(f"{noun} B (test index)", 0, n - 1, key="interp_b")
 method = c3.radio("Path", ["lerp", "slerp"], key="interp_method", horizontal=True,
                   help="lerp: straight line. slerp: great circle, keeps the norm of z.")
 steps = st.session_state["interp_steps"] = min(max(int(st.session_state["interp_steps"]), 3), 24)
@@ -63,10 +63,7 @@ shared.set_query(a=a, b=b, m=method, n=steps)
 display.interpolation(ctx, a, b, method, steps, key="interp_strip",
                       on_steps=lambda value: st.session_state.update(interp_steps=value))
 path = interpolate(ctx.mu[a], ctx.mu[b], steps, method)
-images = ctx.decode(path)
-gif = gif_bytes(images, scale=scale_for(images.shape[-2], 160))
-st.download_button("Download as animated GIF", gif, file_name=f"{ctx.name}-{method}-{a}-{b}.gif",
-                   mime="image/gif", key="interp_gif", icon=":material/download:", on_click="ignore")
+display.path_download(ctx, path, f"{ctx.name}-{method}-{a}-{b}", key="interp_gif")
 
 map_col, norm_col = st.columns([3, 2], gap="large")
 with map_col:

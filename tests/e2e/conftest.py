@@ -176,8 +176,9 @@ def open_app(page, url: str, timeout: float = 60_000) -> None:
 
 
 def decoder_stats(page, root: str = '[data-testid="latent-decoder"]') -> dict:
-    """Images drawn so far and the mean decode+draw time (ms) over the last 60, from the canvas hooks."""
-    canvas = page.locator(f"{root} canvas")
+    """Items drawn so far and the mean decode+draw time (ms) over the last 60, from the hooks of the element that
+    shows them (the image panel's canvas, the text panel's sentence)."""
+    canvas = page.locator(f"{root} [data-frames]")
     return {"frames": int(canvas.get_attribute("data-frames") or 0),
             "decode_ms": float(canvas.get_attribute("data-decode-ms") or "nan")}
 

@@ -1,0 +1,96 @@
+"""The text renderer: an item is one sentence (a str; a batch is a str array (N,)), shown as monospaced text,
+never as markdown, so the corpus' own `*`, `_` or backticks show as typed. Decoding live happens in the browser
+(explorer/components/text_panel.py)."""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+MAX_HOVER = 120  # characters of a sentence in a map dot's hover label; longer ones end in an ellipsis
+
+
+def _shown(sentence) -> str:
+    return str(sentence) if str(sentence) else "(empty sentence)"
+
+
+def item(x, size: int, caption: str | None, where) -> None:
+    """One sentence (size, a width in px for images, is not used: a sentence takes its column's width)."""
+    where.code(_shown(x), language=None, wrap_lines=True)
+    if caption:
+        where.caption(caption)
+
+
+def batch(xs, ncols: int, tile: int, caption: str | None, width: str, where) -> None:
+    """Sentences one a line, numbered from 1 (ncols, tile and width are for image grids)."""
+    xs = list(np.asarray(xs).reshape(-1))
+    digits = len(str(len(xs)))
+    where.code("\n".join(f"{i + 1:>{digits}}  {_shown(s)}" for i, s in enumerate(xs)), language=None,
+               wrap_lines=True)
+    if caption:
+        where.caption(caption)
+
+
+def hover_texts(xs) -> list[str]:
+    """Each sentence as a map dot's hover label shows it (plotly hover labels read <br> and tags: escaped)."""
+    import html
+
+    out = []
+    for s in np.asarray(xs).reshape(-1):
+        s = str(s)
+        out.append(html.escape(s if len(s) <= MAX_HOVER else s[: MAX_HOVER - 1] + "…"))
+    return out
+
+
+def live_decoder(model, z: list[float], dims: list[int], key: str, **kw) -> list[float]:
+    """The text panel component: the sentence greedy-decoded in the browser on every slider input."""
+    from explorer.components.text_panel import text_panel
+
+    return text_panel(model, z, dims, key=key, **kw)
+
+
+def selection(ctx, selected: int | None, **kw) -> None:
+    """A picked test sentence and its reconstruction, the greedy decode of its μ (computed by Python on the
+    rerun a map click makes; the image renderer answers the click in the browser instead)."""
+    with st.container(key=kw.get("key", "selection")):
+        if selected is None:
+            st.info("Click a dot on the map to see its sentence and its reconstruction from μ.")
+            return
+        st.subheader(f"Test sentence #{selected}")
+        item(ctx.x[selected], 0, "the sentence", st)
+        recon = ctx.decode(ctx.mu[selected])[0]
+        item(recon, 0, "reconstruction: greedy decode of its μ" + (" (exact)" if recon == ctx.x[selected] else ""),
+             st)
+
+
+def interpolation(ctx, a: int, b: int, method: str, steps: int, *, key: str, on_steps) -> None:
+    """Bowman et al.'s homotopy table: sentence A, the greedy sentence at every step of the path from mu_A to
+    mu_B, sentence B; a steps slider whose change calls on_steps(new steps) (decoded by Python on that rerun)."""
+    import pandas as pd
+
+    from vae_core.text.items import homotopy
+
+    def changed() -> None:
+        on_steps(int(st.session_state[f"{key}_steps"]))
+
+    st.session_state[f"{key}_steps"] = int(steps)
+    st.slider("Steps", 3, 24, key=f"{key}_steps", on_change=changed,
+              help="Points on the path, both ends included; each is decoded greedily.")
+    rows = homotopy(ctx.model, ctx.mu[a], ctx.mu[b], steps, method)
+    table = pd.DataFrame({"t": ["A"] + [f"{t:.2f}" for t, _ in rows] + ["B"],
+                          "sentence": [str(ctx.x[a])] + [s for _, s in rows] + [str(ctx.x[b])]})
+    with st.container(key=key):
+        st.dataframe(table, hide_index=True, width="stretch", row_height=32,
+                     column_config={"t": st.column_config.TextColumn("t", width="small")})
+    st.caption(f"A and B: the two test sentences; between them the greedy decode of {steps} points of the "
+               f"{method} path from μ_A to μ_B (t = 0 and 1 are their reconstructions).")
+
+
+NOUN = "sentence"
+
+
+def path_download(ctx, path, filename: str, key: str) -> None:
+    """The decoded path as a text file, one sentence a line."""
+    lines = "".join(f"{s}\n" for s in ctx.decode(path))
+    st.download_button("Download the sentences", lines.encode(), file_name=f"{filename}.txt", mime="text/plain",
+                       key=key, icon=":material/download:", on_click="ignore")

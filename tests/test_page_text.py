@@ -1,0 +1,77 @@
+"""Pages on a text checkpoint through AppTest (no browser): Explore shows sentences through the display seam,
+the pages built for images say plainly that they do not apply and link to Explore."""
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+REPO = Path(__file__).resolve().parents[1]
+APP = str(REPO / "explorer" / "app.py")
+BUNDLED = REPO / "checkpoints" / "grammar-16d"
+IMAGE_ONLY = ["views/generate.py", "views/draw.py", "views/compression.py", "views/anomaly.py",
+              "views/inside.py", "views/neighbours.py"]
+
+
+@pytest.fixture(autouse=True)
+def root(tmp_path, monkeypatch):
+    """A checkpoints folder holding a copy of the bundled text checkpoint only."""
+    root = tmp_path / "checkpoints"
+    (root / "grammar-16d").mkdir(parents=True)
+    for f in ("config.json", "history.json", "model.safetensors"):
+        shutil.copy(BUNDLED / f, root / "grammar-16d" / f)
+    monkeypatch.setenv("LATENT_LAB_CHECKPOINTS", str(root))
+    return root
+
+
+def run(page: str | None = None, **query) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=90)
+    for k, v in query.items():
+        at.query_params[k] = v
+    at.run()
+    return at.switch_page(page).run() if page else at
+
+
+def text_panel_data(at: AppTest) -> dict:
+    found = [json.loads(el.proto.json) for el in at.get("bidi_component")
+             if el.proto.component_name == "latent_lab.text_panel"]
+    assert len(found) == 1
+    return found[0]
+
+
+def test_explore_shows_the_selected_sentence_its_reconstruction_and_the_text_panel():
+    at = run(i="3")
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert at.selectbox(key="checkpoint").value == "grammar-16d"
+    from vae_core.data import load_dataset
+
+    sentence = load_dataset("grammar").lines_test[3]
+    shown = [c.value for c in at.code]
+    assert shown[0] == sentence
+    assert len(shown) >= 2 and shown[1].startswith("a ")  # the greedy decode of its mu: a grammar sentence
+    data = text_panel_data(at)
+    assert len(data["z"]) == 16 and data["src"]["latent_dim"] == 16
+    assert "text, " in at.sidebar.markdown[-1].value
+
+
+@pytest.mark.parametrize("page", IMAGE_ONLY)
+def test_image_pages_say_they_do_not_apply_and_point_to_explore(page):
+    at = run(page)
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    notice = " ".join(i.value for i in at.info)
+    assert "works on image checkpoints" in notice and "grammar-16d" in notice and "Explore" in notice
+
+
+def test_interpolate_shows_the_homotopy_table_from_a_to_b():
+    at = run("views/interpolate.py", a="5", b="9", n="6", m="lerp")
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    from vae_core.data import load_dataset
+
+    lines = load_dataset("grammar").lines_test
+    table = at.dataframe[0].value
+    assert table["t"].tolist() == ["A", "0.00", "0.20", "0.40", "0.60", "0.80", "1.00", "B"]
+    assert table["sentence"].iloc[0] == lines[5] and table["sentence"].iloc[-1] == lines[9]
+    assert all(s.startswith("a ") for s in table["sentence"])
+    assert at.number_input(key="interp_a").label == "Sentence A (test index)"
