@@ -141,7 +141,12 @@ function selectIn(inst, test) {
 
 function labelName(inst, i) {
   if (inst.pts.codes) return inst.legend[inst.pts.codes[i]].name;
-  if (inst.pts.values) return `${inst.colorTitle || "value"} ${inst.pts.values[i].toPrecision(3)}`;
+  if (inst.pts.values) {
+    // coloured by a value, the label still names the point (from the sprite sheet's meta, once loaded)
+    const meta = inst.sprites && inst.sprites.meta, y = meta && meta.labels && i < meta.labels.length ? meta.labels[i] : null;
+    const label = y === null ? "" : `label ${meta.names && y < meta.names.length ? meta.names[y] : y} · `;
+    return `${label}${inst.colorTitle || "value"} ${inst.pts.values[i].toPrecision(3)}`;
+  }
   return "";
 }
 
@@ -408,6 +413,10 @@ export default function ({ data, parentElement, setTriggerValue, setStateValue }
     area: () => { const r = inst.over.getBoundingClientRect(), a = inst.area;
                   return { x: r.left + a.left, y: r.top + a.top, w: a.w, h: a.h }; }, // the plot area, page px
     stats: () => ({ redraws: inst.redraws, times: inst.times.slice() }),
+    // the loaded points' map coordinates (null before they load) and the markers as drawn: tests find a
+    // lonely point, an empty spot or a marker's pixel with these and toPixel
+    points: () => (inst.pts ? { n: inst.pts.n, x: Array.from(inst.pts.x), y: Array.from(inst.pts.y) } : null),
+    markers: () => JSON.parse(inst.root.dataset.markers || "[]"),
   };
   if (m.hash !== inst.loading) load(inst, m);
   else if (inst.pts) { layout(inst); redraw(inst); }
