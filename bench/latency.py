@@ -32,7 +32,7 @@ from bench import (
 )
 
 DECODER = '.st-key-explore_decoder [data-testid="latent-decoder"]'
-MAP = ".st-key-explore_map .js-plotly-plot"
+MAP = "explore_map"  # the canvas map (explorer/components/point_map.py), read through its hooks
 SELECTION = '[data-testid="selection-view"]'  # explorer/components/selection_view.py: drawn by the browser
 RECORDER_JS = """() => {
   const log = window.__lat = {states: [], ups: []};
@@ -52,30 +52,6 @@ DONE_JS = """() => {
   const run = after.findIndex(([s]) => s === "running");
   return run >= 0 && after.slice(run).some(([s]) => s === "painted");
 }"""
-# Screen position of a point of the map that a click selects: a different one for each k, among the points
-# inside the middle 80% of the plot (clear of the legend and the mode bar) with no other point within 4 px,
-# so that the click picks it and no neighbour (the 10,000 MNIST points overlap).
-POINT_JS = """(gd, k) => {
-  const L = gd._fullLayout, r = gd.getBoundingClientRect(), X = L.xaxis, Y = L.yaxis, all = [], cells = new Map();
-  for (const t of gd._fullData.filter(t => t.customdata && t.customdata.length > 0)) {
-    for (let i = 0; i < t.customdata.length; i++) {
-      const p = {px: X.l2p(t.x[i]), py: Y.l2p(t.y[i]), index: t.customdata[i]};
-      const cell = `${Math.floor(p.px / 4)},${Math.floor(p.py / 4)}`;
-      cells.set(cell, (cells.get(cell) || 0) + 1);
-      all.push([p, Math.floor(p.px / 4), Math.floor(p.py / 4)]);
-    }
-  }
-  const found = all.filter(([p, cx, cy]) => {
-    if (!(p.px > 0.1 * X._length && p.px < 0.9 * X._length && p.py > 0.1 * Y._length && p.py < 0.9 * Y._length))
-      return false;
-    let n = 0;
-    for (let dx = -1; dx <= 1; dx++) for (let dy = -1; dy <= 1; dy++) n += cells.get(`${cx + dx},${cy + dy}`) || 0;
-    return n === 1;
-  }).map(([p]) => ({x: r.left + X._offset + p.px, y: r.top + Y._offset + p.py, index: p.index}));
-  return found[(3 + 7919 * k) % found.length];
-}"""
-
-
 async def measure(page) -> dict | None:
     """After an event: wait for the rerun it caused; ms from the pointerup to the finished run and paint
     (None if no rerun came within 20 s: counted as a failure)."""
@@ -105,7 +81,9 @@ async def decoder_release(page, k: int) -> dict:
 
 async def hover_point(page, k: int) -> dict:
     """Move the mouse onto a point of the map, as a hand would before clicking; returns the point."""
-    point = await page.locator(MAP).evaluate(POINT_JS, k)
+    # a different point each time, with no other point within 6 px (the 10,000 MNIST points overlap), inside
+    # the middle of the plot: tests/e2e/conftest.py's MAP_POINT_JS, through the map's hooks
+    point = await page.evaluate(e2e_helpers().MAP_POINT_JS, [MAP, 6, k])
     await page.mouse.move(point["x"] - 4, point["y"])
     await page.mouse.move(point["x"], point["y"], steps=4)
     return point
@@ -141,7 +119,8 @@ async def run(url: str, reps: int, warmup: bool = True) -> dict[str, list[dict]]
     async with chromium() as page:
         await open_app(page, url)
         await page.locator(f'{DECODER}[data-ready="true"]').wait_for()
-        await page.locator(MAP).scroll_into_view_if_needed()
+        await page.wait_for_function(e2e_helpers().MAP_LOADED_JS, arg=MAP)
+        await page.locator('[data-testid="point-map"]').scroll_into_view_if_needed()
         await page.evaluate(RECORDER_JS)
         for k in range(0 if warmup else 1, reps + 1):  # round 0 warms up, uncounted
             for name, fn in (("decoder slider release (Explore)", decoder_release), ("map click (Explore)", map_click)):

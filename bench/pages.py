@@ -20,12 +20,17 @@ from bench import APP_DONE, checkpoint_root, chromium, chromium_missing, e2e_hel
 NAV = '[data-testid="stSidebarNav"] a'
 # The page's title has changed from `old`: the new page's run has started drawing.
 NEW_TITLE_JS = """(old) => { const h = document.querySelector("h1"); return h !== null && h.innerText !== old; }"""
-# Drawn: every plotly chart of the main area has its SVG and every image of the main area has loaded.
+# Drawn: every plotly chart of the main area has its SVG, every canvas map (point_map, inside a component's
+# shadow root, which querySelector does not enter) has drawn its points, and every image of the main area has
+# loaded.
 DRAWN_JS = """() => {
   const main = document.querySelector('[data-testid="stMain"]');
   const plots = [...main.querySelectorAll('.js-plotly-plot')];
   const imgs = [...main.querySelectorAll('img')];
-  return plots.every(p => p.querySelector('.main-svg')) && imgs.every(i => i.complete);
+  const maps = [...main.querySelectorAll('*')].filter(e => e.shadowRoot)
+    .flatMap(e => [...e.shadowRoot.querySelectorAll('[data-testid="point-map"]')]);
+  return plots.every(p => p.querySelector('.main-svg')) && maps.every(m => m.dataset.pointsDrawn !== undefined)
+    && imgs.every(i => i.complete);
 }"""
 
 

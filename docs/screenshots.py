@@ -18,9 +18,10 @@ from playwright.sync_api import sync_playwright
 
 REPO = Path(__file__).resolve().parents[1]
 OUT = REPO / "docs" / "images"
-# (file name, URL path, query, what to wait for beyond a finished run)
+# (file name, URL path, query, what to wait for beyond a finished run: a selector or a tuple of them)
 PAGES = [
-    ("explore", "", {"ckpt": "mnist-2d", "i": "3"}, '[data-testid="selection-view"][data-index="3"]'),
+    ("explore", "", {"ckpt": "mnist-2d", "i": "3"}, ('[data-testid="selection-view"][data-index="3"]',
+                                                     '[data-testid="point-map"][data-points-drawn]')),
     ("interpolate", "interpolate", {"ckpt": "mnist-2d", "a": "3", "b": "11", "m": "slerp", "n": "10"}, None),
     ("generate", "generate", {"ckpt": "mnist-2d"}, None),
     ("train", "train", {"ckpt": "mnist-2d"}, None),
@@ -64,7 +65,7 @@ def drag_gif(page, e2e, path: Path) -> None:
 def main() -> int:
     e2e = _e2e_helpers()
     OUT.mkdir(parents=True, exist_ok=True)
-    existing = {p.stem for p in (REPO / "explorer" / "pages").glob("*.py")}
+    existing = {p.stem for p in (REPO / "explorer" / "views").glob("*.py")}  # the pages' files
     with e2e.streamlit_server("explorer/app.py") as server, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=e2e.CHROMIUM, args=e2e.CHROMIUM_ARGS, headless=True)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
@@ -74,8 +75,8 @@ def main() -> int:
                 print(f"skip {name}: no page file yet", file=sys.stderr)
                 continue
             e2e.open_app(page, server.url(path, **query), timeout=180_000)
-            if extra:
-                page.wait_for_selector(extra)
+            for selector in (extra,) if isinstance(extra, str) else extra or ():
+                page.wait_for_selector(selector)
             page.wait_for_timeout(1500)  # plotly and images settle after the run
             page.screenshot(path=str(OUT / f"{name}.png"))
             print(f"wrote {OUT / name}.png")

@@ -50,3 +50,14 @@ def test_no_page_draws_an_item_itself(path):
     """A new kind of data then adds a renderer, not an edit of every page."""
     drawn_here = r"\bcrisp(?:_grid)?\(|latent_decoder\(|selection_view\(|interpolation_strip\("
     assert re.findall(drawn_here, path.read_text(encoding="utf-8")) == []
+
+
+def test_the_map_tooltip_shows_sentences_for_text():
+    from types import SimpleNamespace
+
+    from explorer.display import text
+
+    ctx = SimpleNamespace(x=np.array(["the red box", "x" * (text.MAX_HOVER + 5)]))
+    hover = display.map_hover(ctx)
+    assert hover["texts"][0] == "the red box"
+    assert len(hover["texts"][1]) == text.MAX_HOVER and hover["texts"][1].endswith("…")

@@ -62,3 +62,22 @@ def test_a_contexts_map_colours_by_label_or_by_a_latent_dimension():
 def test_hover_texts_go_with_their_points():
     fig = scatter_map(POINTS, ("z0", "z1"), LABELS, None, texts=["a b", "c", "d e", "f"])
     assert list(fig.data[1].text) == ["a b", "d e"] and "%{text}" in fig.data[1].hovertemplate
+
+
+def test_point_map_args_colour_by_label_with_class_names_or_by_a_latent_dimension():
+    from explorer.shared.latent_map import point_map_args
+
+    mu = np.array([[0.5, -1.0, 2.0], [1.5, 0.0, -2.0], [2.5, 1.0, 0.0], [3.5, 2.0, 1.0]], np.float32)
+    ctx = SimpleNamespace(mu=mu, labels=LABELS, class_names=["zero", "one"])  # class 2 has no name
+    pca = SimpleNamespace()
+    args = point_map_args(ctx, "pca", pca, "label")
+    assert args["color"] == "label" and args["label_names"] == ["zero", "one", "2"]
+    assert args["titles"] == ("PC 1", "PC 2") and args["equal_axes"] is True
+    assert list(args["labels"]) == list(LABELS)
+    args = point_map_args(ctx, "umap", pca, "z2")
+    assert args["color"] == "value" and args["color_title"] == "z2" and list(args["values"]) == [2.0, -2.0, 0.0, 1.0]
+    assert args["equal_axes"] is False and args["titles"] == ("UMAP 1", "UMAP 2")
+    ident = SimpleNamespace(dims_=np.array([2, 0]))
+    unlabelled = SimpleNamespace(mu=mu, labels=None, class_names=None)
+    args = point_map_args(unlabelled, "identity", ident, "label")  # no labels: coloured by z0
+    assert args["color"] == "value" and args["color_title"] == "z0" and args["titles"] == ("z2", "z0")

@@ -141,7 +141,12 @@ function selectIn(inst, test) {
 
 function labelName(inst, i) {
   if (inst.pts.codes) return inst.legend[inst.pts.codes[i]].name;
-  if (inst.pts.values) return `${inst.colorTitle || "value"} ${inst.pts.values[i].toPrecision(3)}`;
+  if (inst.pts.values) {
+    // coloured by a value, the label still names the point (from the sprite sheet's meta, once loaded)
+    const meta = inst.sprites && inst.sprites.meta, y = meta && meta.labels && i < meta.labels.length ? meta.labels[i] : null;
+    const label = y === null ? "" : `label ${meta.names && y < meta.names.length ? meta.names[y] : y} · `;
+    return `${label}${inst.colorTitle || "value"} ${inst.pts.values[i].toPrecision(3)}`;
+  }
   return "";
 }
 
@@ -156,6 +161,9 @@ function showTooltip(inst, i) {
   tip.dataset.index = i;
   const name = labelName(inst, i);
   tip.querySelector(".tip-text").textContent = `#${i}${name ? ` · ${name}` : ""}`;
+  const sentence = tip.querySelector(".tip-sentence");
+  sentence.textContent = (inst.texts && inst.texts[i]) || "";
+  sentence.hidden = !sentence.textContent;
   const image = tip.querySelector(".tip-image"), sprites = inst.sprites;
   image.hidden = !(sprites && i < sprites.meta.n);
   delete tip.dataset.imageIndex;
@@ -372,7 +380,8 @@ function create(root) {
   const inst = { root, base, over, baseCtx: base.getContext("2d"), overCtx: over.getContext("2d"),
                  plot: root.querySelector(".plot"), tip: root.querySelector(".tooltip"), pts: null, view: null,
                  hover: null, drag: null, frame: 0, redraws: 0, times: [], clicks: 0, selections: 0,
-                 mode: "pan", markers: [], liveXY: null, sprites: null, spritesHash: null, loading: null };
+                 mode: "pan", markers: [], liveXY: null, sprites: null, spritesHash: null, loading: null,
+                 texts: null, textsHash: null };
   const on = (el, ev, fn, opts) => el.addEventListener(ev, (e) => fn(inst, e), opts);
   on(over, "pointerdown", onDown);
   on(over, "pointermove", onMove);
@@ -408,9 +417,21 @@ export default function ({ data, parentElement, setTriggerValue, setStateValue }
     area: () => { const r = inst.over.getBoundingClientRect(), a = inst.area;
                   return { x: r.left + a.left, y: r.top + a.top, w: a.w, h: a.h }; }, // the plot area, page px
     stats: () => ({ redraws: inst.redraws, times: inst.times.slice() }),
+    // the loaded points' map coordinates (null before they load) and the markers as drawn: tests find a
+    // lonely point, an empty spot or a marker's pixel with these and toPixel
+    points: () => (inst.pts ? { n: inst.pts.n, x: Array.from(inst.pts.x), y: Array.from(inst.pts.y) } : null),
+    markers: () => JSON.parse(inst.root.dataset.markers || "[]"),
   };
   if (m.hash !== inst.loading) load(inst, m);
   else if (inst.pts) { layout(inst); redraw(inst); }
+  const texts = data.texts; // each point's sentence for the tooltip (text checkpoints), loaded once per hash
+  if (!texts) inst.texts = inst.textsHash = null;
+  else if (texts.hash !== inst.textsHash) {
+    inst.textsHash = texts.hash;
+    inst.texts = null;
+    const got = texts.inline ? Promise.resolve(texts.inline) : fetch(texts.url).then((r) => r.json());
+    got.then((t) => { if (inst.textsHash === texts.hash) inst.texts = t; }, () => {});
+  }
   if (data.points && data.points.hash !== inst.spritesHash) {
     inst.spritesHash = data.points.hash;
     loadPoints(data.points).then((p) => { if (inst.spritesHash === data.points.hash) inst.sprites = p; }, () => {});

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import os
 import time
 from collections.abc import Callable
@@ -128,6 +129,22 @@ def map_payload(points, *, color: str = "label", labels=None, label_names=None, 
     return out
 
 
+def texts_payload(texts, n: int, folder: Path | None = None) -> dict | None:
+    """Each point's text for the tooltip (a text checkpoint's sentences) as the browser loads it: {"hash", "url"}
+    of a hash-named JSON file, or {"hash", "inline"} without static serving; None without texts."""
+    if texts is None:
+        return None
+    texts = [str(t) for t in texts]
+    if len(texts) != n:
+        raise ValueError(f"texts has {len(texts)} entries for {n} points")
+    body = json.dumps(texts).encode()
+    digest = hashlib.sha256(body).hexdigest()[:32]
+    if folder is None:
+        return {"hash": digest, "inline": texts}
+    publish(folder, f"{digest}-texts.json", body)
+    return {"hash": digest, "url": static_url(folder, f"{digest}-texts.json")}
+
+
 def parse_selection(value) -> list[int] | None:
     """The browser's box or lasso report ({"indices": [...], "n": k}) as a list of indices, None if malformed."""
     if not isinstance(value, dict) or not isinstance(value.get("indices"), list):
@@ -145,7 +162,7 @@ def point_map(points, *, key: str, color: str = "label", labels=None, label_name
               linear: tuple[np.ndarray, np.ndarray] | None = None, points_source: dict | None = None,
               on_click: Callable[[MapClick], None] | None = None,
               on_select: Callable[[list[int]], None] | None = None, answer_clicks: bool = False,
-              hover_px: int = 6, point_size: float | None = None) -> list[int]:
+              hover_px: int = 6, point_size: float | None = None, texts: list[str] | None = None) -> list[int]:
     """Draw `points` ((N, 2) map coordinates of test points 0..N-1) and return the indices of the last box or
     lasso selection ([] before any).
 
@@ -156,7 +173,8 @@ def point_map(points, *, key: str, color: str = "label", labels=None, label_name
     latent_decoder `live_source` through linear = (W, b); on_click(MapClick) runs first in the rerun a click
     causes; answer_clicks sends "latent-lab:pick" with chart=key). on_select(indices) runs first in the rerun
     a box or lasso selection causes. points_source: points.points_source(ctx), for the image in the tooltip.
-    hover_px: how far beyond a dot's edge hover and clicks reach it.
+    hover_px: how far beyond a dot's edge hover and clicks reach it. texts: one per point, shown in the tooltip
+    (a text checkpoint's sentences).
     """
     folder = static_folder("pointmap")
     payload = map_payload(points, color=color, labels=labels, label_names=label_names, values=values, folder=folder)
@@ -178,6 +196,7 @@ def point_map(points, *, key: str, color: str = "label", labels=None, label_name
     data = {"key": key, "map": payload, "markers": overlay["markers"], "live": overlay["live"],
             "answer_clicks": bool(answer_clicks), "titles": [str(titles[0]), str(titles[1])],
             "color_title": str(color_title), "equal": bool(equal_axes), "height": int(height),
-            "hover_px": float(hover_px), "size": float(size), "points": points_source}
+            "hover_px": float(hover_px), "size": float(size), "points": points_source,
+            "texts": texts_payload(texts, payload["n"], folder)}
     _component(key=key, data=data, on_click_change=clicked, on_selection_change=selected)
     return parse_selection((st.session_state.get(key) or {}).get("selection")) or []

@@ -60,6 +60,12 @@ def selection(ctx, selected: int | None, *, chart: str, decoder: str, inverse, k
     renderer(ctx.x.shape[1:]).selection(ctx, selected, chart=chart, decoder=decoder, inverse=inverse, key=key)
 
 
+def map_hover(ctx) -> dict:
+    """What the canvas map's tooltip shows of each test point, as components.point_map keyword arguments: the
+    image from the sprite sheet, or the sentence."""
+    return renderer(ctx.x.shape[1:]).map_hover(ctx)
+
+
 def interpolation(ctx, a: int, b: int, method: str, steps: int, *, key: str, on_steps) -> None:
     """The decoded path from test point a to b in `steps` steps by `method`, with a steps slider that redraws it
     as it moves; on_steps(new steps) runs when the slider is released."""

@@ -33,6 +33,13 @@ def selection(ctx, selected: int | None, **kw) -> None:
     selection_view(ctx, selected, **kw)
 
 
+def map_hover(ctx) -> dict:
+    """The tooltip draws each point's image from the test set's sprite sheet (shared with selection_view)."""
+    from explorer.components.points import points_source
+
+    return {"points_source": points_source(ctx)}
+
+
 def interpolation(ctx, a: int, b: int, method: str, steps: int, **kw) -> None:
     """The interpolation strip component (explorer/components/interpolation_strip.py)."""
     from explorer.components.interpolation_strip import interpolation_strip

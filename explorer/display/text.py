@@ -42,6 +42,12 @@ def hover_texts(xs) -> list[str]:
     return out
 
 
+def map_hover(ctx) -> dict:
+    """The tooltip shows each point's sentence (as text, so not escaped; shortened like the hover labels)."""
+    return {"texts": [str(t) if len(str(t)) <= MAX_HOVER else str(t)[: MAX_HOVER - 1] + "…"
+                      for t in np.asarray(ctx.x).reshape(-1)]}
+
+
 def live_decoder(model, z: list[float], dims: list[int], key: str, **kw) -> list[float]:
     """The text panel component: the sentence greedy-decoded in the browser on every slider input."""
     from explorer.components.text_panel import text_panel

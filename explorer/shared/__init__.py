@@ -2,7 +2,8 @@
 
 - `state`: where the checkpoints are, the session state app.py initialises, the keys kept across pages, the URL;
 - `loaders`: cached model, data, encodings, decodes and projections, and the `Context` of a checkpoint;
-- `latent_map`: the map figure of the test set (`latent_map` for a Context, `scatter_map` for any points);
+- `latent_map`: the map figure of the test set (`latent_map` for a Context, `scatter_map` for any points), and
+  `point_map_args`, a Context's arguments for the canvas map (components.point_map) that Explore draws;
 - `decoder_panel`: sliders over z decoded in the browser;
 - `header`: the title and introduction every page starts with.
 """
@@ -14,6 +15,7 @@ from explorer.shared.latent_map import (
     PROJECTIONS,
     axis_titles,
     latent_map,
+    point_map_args,
     scatter_map,
     selected_indices,
 )
@@ -35,6 +37,6 @@ from explorer.shared.state import (
 
 __all__ = ["DEFAULT_CHECKPOINT", "HOVER_PX", "PROJECTIONS", "REPO", "Context", "axis_titles", "checkpoints_root",
            "current", "decoder_panel", "header", "header_with_context", "init_state", "keep_page_state",
-           "latent_map", "load_model", "load_test_set", "open_context", "projection", "query_floats", "query_int",
-           "reset_selection", "resolve_checkpoint", "scatter_map", "selected_indices", "session_job", "set_defaults",
-           "set_query"]
+           "latent_map", "load_model", "load_test_set", "open_context", "point_map_args", "projection", "query_floats",
+           "query_int", "reset_selection", "resolve_checkpoint", "scatter_map", "selected_indices", "session_job",
+           "set_defaults", "set_query"]

@@ -84,3 +84,19 @@ def selected_indices(event) -> list[int]:
     out = [p.get("customdata") for p in points]
     out = [int(c[0] if isinstance(c, list) else c) for c in out if c is not None]
     return list(dict.fromkeys(out))  # keep order, drop repeats
+
+
+def point_map_args(ctx: Context, method: str, proj, color: str = "label") -> dict:
+    """The keyword arguments of components.point_map for ctx's test set under a fitted projection: coloured by
+    label (with the dataset's class names) or by one latent dimension of mu (`color` = "z3", a colour bar titled
+    "z3"), the projection's axis titles, and equal axes except for UMAP, whose distances mean nothing either way.
+    """
+    args = {"titles": axis_titles(ctx, method, proj), "equal_axes": method != "umap", "labels": ctx.labels}
+    if color == "label" and ctx.labels is not None:
+        names = ctx.class_names
+        top = int(np.max(ctx.labels)) if len(ctx.labels) else -1
+        if names is None or top >= len(names):  # names for every class, as label_name falls back to the number
+            names = [label_name(np.array([c]), names, 0) for c in range(top + 1)]
+        return {**args, "color": "label", "label_names": list(names)}
+    d = int(color[1:]) if color.startswith("z") else 0
+    return {**args, "color": "value", "values": ctx.mu[:, d], "color_title": f"z{d}"}

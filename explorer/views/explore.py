@@ -4,7 +4,8 @@ import numpy as np
 import streamlit as st
 
 from explorer import display, shared
-from explorer.components.map_overlay import MapClick, MapMarker, map_overlay
+from explorer.components.map_overlay import MapClick, MapMarker
+from explorer.components.point_map import point_map
 from vae_core.projection import default_method, linear_inverse, linear_map
 
 ctx = shared.header_with_context(
@@ -29,11 +30,6 @@ def take_click(ctx: shared.Context, click: MapClick) -> None:
 def explore(ctx: shared.Context) -> None:
     """Map, selection, decoder and group. A fragment: a click or a slider release reruns only this part,
     not the app frame (checkpoint list, sidebar, lesson bar), which keeps those changes near 150 ms."""
-    # A box or lasso selection on the map picks a group (clicks come through the overlay's take_click).
-    picked = shared.selected_indices(st.session_state.get("explore_map"))
-    if picked != st.session_state.get("_explore_picked"):
-        st.session_state["_explore_picked"] = picked
-        st.session_state["group"] = picked
     selected = st.session_state.get("selected")
     if selected is not None and not 0 <= selected < len(ctx.mu):
         selected = st.session_state["selected"] = None
@@ -75,15 +71,14 @@ def explore(ctx: shared.Context) -> None:
                    key="explore_method", help="Identity: the two most informative latent dims as they "
                    "are. PCA: the plane of largest variance. UMAP: keeps neighbourhoods, bends distances.")
         color = right.selectbox("Colour by", colors, key="explore_color")
-        fig = shared.latent_map(ctx, points, shared.axis_titles(ctx, method, proj), color,
-                                equal_axes=method != "umap")
-        st.plotly_chart(fig, on_select="rerun", selection_mode=("box", "lasso"), key="explore_map",
-                        config={"displaylogo": False})
-        # The markers live outside the figure, so moving them does not make plotly redraw the map.
+        # The canvas map (point_map): drawn by the browser, so the page is interactive long before plotly
+        # would have loaded (bench/README.md, "pointmap"). Its markers move at a click before the rerun.
         markers = [MapMarker(*points[selected], kind="ring", color="black")] if selected is not None else []
         markers.append(MapMarker(*proj.transform(z[None])[0], kind="x"))
-        map_overlay("explore_map", markers, key="explore_markers", live_source="explore_decoder",
-                    linear=linear_map(proj), on_click=lambda click: take_click(ctx, click), answer_clicks=True)
+        point_map(points, key="explore_map", **shared.point_map_args(ctx, method, proj, color), markers=markers,
+                  live_source="explore_decoder", linear=linear_map(proj), **display.map_hover(ctx),
+                  on_click=lambda click: take_click(ctx, click), answer_clicks=True,
+                  on_select=lambda picked: st.session_state.update(group=picked))  # a box or lasso: a group
         if method == "umap":
             st.caption("UMAP keeps neighbourhoods but bends distances; the z marker's position is interpolated.")
 

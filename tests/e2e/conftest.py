@@ -4,7 +4,8 @@
         app = streamlit_app("explorer/app.py")            # started once per session, stopped at the end
         e2e.open_app(page, app.url("some_page", k="v"))   # goes there and waits for the run to finish
 
-The helpers (`open_app`, `wait_for_app`, `drag_slider`, `decoder_stats`, `streamlit_server`)
+The helpers (`open_app`, `wait_for_app`, `drag_slider`, `decoder_stats`, `streamlit_server`, and the canvas
+map's `wait_for_map`, `map_point`, `empty_spot`, `map_marker`, `map_marker_at`)
 are plain functions, reached in tests through the `e2e` fixture: two conftest.py files
 cannot both be imported as `conftest`. Scripts (bench/) load this file by path.
 """
@@ -31,6 +32,53 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 APP_DONE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+# The canvas map (explorer/components/point_map.js) seen through its hooks window.__latentLabMaps[key]: points()
+# (the map coordinates of the loaded points), toPixel / toMap (page CSS px, as page.mouse takes them), area()
+# and markers(). One copy of each query, for every test and bench that clicks a map.
+MAP_LOADED_JS = """(key) => { const m = (window.__latentLabMaps || {})[key]; return !!(m && m.points()); }"""
+# A point with no other point within `away` px (so a click near it can only mean it), inside the middle 60% of
+# the plot area; the k-th such point in a fixed scattered order, so repeated clicks take different points.
+MAP_POINT_JS = """([key, away, k]) => {
+  const m = window.__latentLabMaps[key], pts = m.points(), a = m.area(), grid = new Map(), px = [];
+  for (let i = 0; i < pts.n; i++) {
+    const [x, y] = m.toPixel(pts.x[i], pts.y[i]), cell = `${Math.floor(x / away)},${Math.floor(y / away)}`;
+    px.push([x, y]);
+    if (!grid.has(cell)) grid.set(cell, []);
+    grid.get(cell).push(i);
+  }
+  const lonely = [];
+  for (let i = 0; i < pts.n; i++) {
+    const [x, y] = px[i], cx = Math.floor(x / away), cy = Math.floor(y / away);
+    if (x < a.x + 0.2 * a.w || x > a.x + 0.8 * a.w || y < a.y + 0.2 * a.h || y > a.y + 0.8 * a.h) continue;
+    let alone = true;
+    for (let dx = -1; dx <= 1; dx++) for (let dy = -1; dy <= 1; dy++)
+      for (const j of grid.get(`${cx + dx},${cy + dy}`) || [])
+        if (j !== i && Math.hypot(px[j][0] - x, px[j][1] - y) <= away) alone = false;
+    if (alone) lonely.push({x, y, index: i, mapX: pts.x[i], mapY: pts.y[i]});
+  }
+  return lonely.length ? lonely[(3 + 7919 * k) % lonely.length] : null;
+}"""
+# A spot of the plot area on whole page pixels (as a click's clientX / clientY are) with no point within `away`
+# px, so a click there picks none; with its map coordinates.
+EMPTY_SPOT_JS = """([key, away]) => {
+  const m = window.__latentLabMaps[key], pts = m.points(), a = m.area(), px = [];
+  for (let i = 0; i < pts.n; i++) px.push(m.toPixel(pts.x[i], pts.y[i]));
+  for (let fy = 0.1; fy < 0.95; fy += 0.05) for (let fx = 0.1; fx < 0.95; fx += 0.05) {
+    const x = Math.round(a.x + fx * a.w), y = Math.round(a.y + fy * a.h);
+    if (px.every(([qx, qy]) => Math.hypot(qx - x, qy - y) > away)) {
+      const [mapX, mapY] = m.toMap(x, y);
+      return {x, y, mapX, mapY};
+    }
+  }
+  return null;
+}"""
+# A marker as drawn ("ring": the selection, "x": the current z): its page pixel and its map coordinates.
+MAP_MARKER_JS = """([key, kind]) => {
+  const m = (window.__latentLabMaps || {})[key], mk = m && m.markers().find((k) => k.kind === kind);
+  if (!mk) return null;
+  const [x, y] = m.toPixel(mk.x, mk.y);
+  return {x, y, mapX: mk.x, mapY: mk.y};
+}"""
 
 
 def pytest_configure(config):
@@ -148,9 +196,13 @@ def browser():
 @pytest.fixture(scope="session")
 def e2e():
     """This module's helpers: e2e.open_app, e2e.wait_for_app, e2e.decoder_stats, e2e.drag_slider,
-    e2e.streamlit_server, e2e.copy_checkpoints, e2e.app_server."""
+    e2e.streamlit_server, e2e.copy_checkpoints, e2e.app_server, and for the canvas map e2e.wait_for_map,
+    e2e.map_point, e2e.empty_spot, e2e.map_marker, e2e.map_marker_at."""
     return SimpleNamespace(REPO=REPO, open_app=open_app, wait_for_app=wait_for_app,
-                           decoder_stats=decoder_stats, drag_slider=drag_slider,
+                           decoder_stats=decoder_stats, drag_slider=drag_slider, wait_for_map=wait_for_map,
+                           map_point=map_point, empty_spot=empty_spot, map_marker=map_marker,
+                           map_marker_at=map_marker_at, MAP_MARKER_JS=MAP_MARKER_JS, MAP_POINT_JS=MAP_POINT_JS,
+                           EMPTY_SPOT_JS=EMPTY_SPOT_JS, MAP_LOADED_JS=MAP_LOADED_JS,
                            streamlit_server=streamlit_server, copy_checkpoints=copy_checkpoints,
                            app_server=app_server)
 
@@ -173,6 +225,40 @@ def wait_for_app(page, timeout: float = 60_000) -> None:
 def open_app(page, url: str, timeout: float = 60_000) -> None:
     page.goto(url)
     wait_for_app(page, timeout)
+
+
+def wait_for_map(page, key: str, timeout: float = 60_000) -> None:
+    """Wait until the canvas map `key` has loaded its points (it answers clicks from then on) and scroll it into
+    view, so that the pixels the hooks give are on screen."""
+    page.wait_for_function(MAP_LOADED_JS, arg=key, timeout=timeout)
+    page.locator('[data-testid="point-map"]').first.scroll_into_view_if_needed()
+
+
+def map_point(page, key: str, k: int = 0, away: float = 8) -> dict:
+    """{x, y, index, mapX, mapY} of a point of map `key` with no other point within `away` px (MAP_POINT_JS)."""
+    point = page.evaluate(MAP_POINT_JS, [key, away, k])
+    assert point is not None, f"map {key}: no point is {away} px clear of the others"
+    return point
+
+
+def empty_spot(page, key: str, away: float = 25) -> dict:
+    """{x, y, mapX, mapY} of a spot of map `key` with no point within `away` px (EMPTY_SPOT_JS)."""
+    spot = page.evaluate(EMPTY_SPOT_JS, [key, away])
+    assert spot is not None, f"map {key}: no spot is {away} px clear of every point"
+    return spot
+
+
+def map_marker(page, key: str, kind: str) -> dict | None:
+    """The marker `kind` of map `key` as drawn: {x, y, mapX, mapY}, or None (MAP_MARKER_JS)."""
+    return page.evaluate(MAP_MARKER_JS, [key, kind])
+
+
+def map_marker_at(page, key: str, kind: str, map_x: float, map_y: float, tol: float = 1e-6) -> dict:
+    """Wait until the marker `kind` of map `key` stands at (map_x, map_y), within tol; return it."""
+    page.wait_for_function(f"""([key, kind, x, y, tol]) => {{ const m = ({MAP_MARKER_JS})([key, kind]);
+        return m !== null && Math.abs(m.mapX - x) <= tol && Math.abs(m.mapY - y) <= tol; }}""",
+                           arg=[key, kind, map_x, map_y, tol])
+    return map_marker(page, key, kind)
 
 
 def decoder_stats(page, root: str = '[data-testid="latent-decoder"]') -> dict:

@@ -35,7 +35,9 @@ def test_the_app_opens_on_mnist_with_a_28x28_canvas(app, page, e2e):
     canvas = page.locator('[data-testid="latent-decoder"] canvas')
     page.wait_for_function("(c) => +c.dataset.frames >= 1", arg=canvas.element_handle())
     assert canvas.evaluate("c => [c.width, c.height]") == [28, 28]
-    expect(page.locator(".st-key-explore_map .js-plotly-plot")).to_have_count(1)  # plotly draws after the run
+    # the canvas map (point_map) has drawn the 10,000 test points
+    expect(page.locator('[data-testid="point-map"][data-ready="true"]')).to_have_count(1)
+    assert page.locator('[data-testid="point-map"]').get_attribute("data-points-drawn") == "10000"
     assert page.locator(EXCEPTION).count() == 0
 
 

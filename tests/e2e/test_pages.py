@@ -9,7 +9,6 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 from PIL import Image
-from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from playwright.sync_api import expect
 
 REPO = Path(__file__).resolve().parents[2]
@@ -19,36 +18,15 @@ pytestmark = [
                        reason="checkpoints/digits-2d is missing (make checkpoints)"),
 ]
 EXCEPTION = '[data-testid="stException"]'
-MAP = '.st-key-explore_map .js-plotly-plot'
-# Screen position of a trace's k-th marker: plotly's axis maps (l2p) plus the axes' offsets in the div.
-# Trace t holds the test images of the t-th label.
+MAP = "explore_map"  # Explore's canvas map (explorer/components/point_map.py), found by its hooks (conftest.py)
+TOOLTIP = '[data-testid="point-map-tooltip"]'
+# Screen position of a trace's k-th marker on a plotly map (Interpolate's): plotly's axis maps (l2p) plus the
+# axes' offsets in the div. Trace t holds the test images of the t-th label.
 POINT_JS = """([gd, k, trace]) => {
   const L = gd._fullLayout, t = gd._fullData[trace], r = gd.getBoundingClientRect();
   return {x: r.left + L.xaxis._offset + L.xaxis.l2p(t.x[k]), y: r.top + L.yaxis._offset + L.yaxis.l2p(t.y[k]),
           index: t.customdata ? t.customdata[k] : null, mapX: t.x[k], mapY: t.y[k]};
 }"""
-# A spot of the plot area at least 25 px from every dot (so a click there picks none), on screen and on the map;
-# on whole screen pixels, as a click's clientX / clientY are.
-EMPTY_JS = """(gd) => {
-  const L = gd._fullLayout, r = gd.getBoundingClientRect(), X = L.xaxis, Y = L.yaxis, dots = [];
-  for (const t of gd._fullData) for (let i = 0; i < t.x.length; i++) dots.push([X.l2p(t.x[i]), Y.l2p(t.y[i])]);
-  for (let fy = 0.1; fy < 0.95; fy += 0.05) for (let fx = 0.1; fx < 0.95; fx += 0.05) {
-    const x = Math.round(r.left + X._offset + fx * X._length), y = Math.round(r.top + Y._offset + fy * Y._length);
-    const px = x - r.left - X._offset, py = y - r.top - Y._offset;
-    if (dots.every(([dx, dy]) => Math.hypot(dx - px, dy - py) > 25)) return {x, y, mapX: X.p2l(px), mapY: Y.p2l(py)};
-  }
-  return null;
-}"""
-# The middle of the plot area, where the map's points are dense: [x0, y0, x1, y1] in screen pixels.
-MIDDLE_JS = """(gd) => {
-  const L = gd._fullLayout, r = gd.getBoundingClientRect(), x = L.xaxis, y = L.yaxis;
-  return [r.left + x._offset + 0.3 * x._length, r.top + y._offset + 0.3 * y._length,
-          r.left + x._offset + 0.7 * x._length, r.top + y._offset + 0.7 * y._length];
-}"""
-# A map marker of the overlay (explorer/components/map_overlay.py): its centre on screen and its map coordinates.
-MARKER_JS = """(kind) => { const m = document.querySelector(`[data-testid="map-markers"] [data-kind="${kind}"]`);
-  if (!m) return null; const r = m.getBoundingClientRect();
-  return {x: r.left + r.width / 2, y: r.top + r.height / 2, mapX: +m.dataset.x, mapY: +m.dataset.y}; }"""
 SELECTION = '[data-testid="selection-view"]'  # the selected point, drawn by the browser (selection_view.js)
 IMAGES_LOADED_JS = """(sel) => { const imgs = [...document.querySelectorAll(sel + " img")];
   return imgs.length > 0 && imgs.every(i => i.complete && i.naturalWidth >= 64); }"""
@@ -64,20 +42,8 @@ def open_app(e2e):
     return e2e.open_app
 
 
-def marker(page, kind: str) -> dict | None:
-    return page.evaluate(f"({MARKER_JS})({kind!r})")
-
-
-def marker_at(page, kind: str, map_x: float, map_y: float, tol: float = 1e-6) -> dict:
-    """Wait until the overlay's marker of this kind stands at map coordinates (map_x, map_y); return it."""
-    page.wait_for_function(f"""([x, y, tol]) => {{ const m = ({MARKER_JS})({kind!r});
-        return m !== null && Math.abs(m.mapX - x) <= tol && Math.abs(m.mapY - y) <= tol; }}""",
-                           arg=[map_x, map_y, tol])
-    return marker(page, kind)
-
-
-def guarded_map(page, chart: str = MAP):
-    """The map's graph div once the overlay sits in it, so it reports clicks (map_overlay.js attaches its
+def guarded_map(page, chart: str):
+    """A plotly map's graph div once its overlay sits in it, so it reports clicks (map_overlay.js attaches its
     markers and its click watch together, after the chart is drawn): a click before that is lost."""
     page.locator(f'{chart} [data-testid="map-markers"]').wait_for(state="attached")
     gd = page.locator(chart)
@@ -145,15 +111,16 @@ def test_the_app_fetches_nothing_from_the_internet(app, page, open_app):
     assert outside == []
 
 
-def test_click_on_map_shows_the_reconstruction(app, page, open_app):
+def test_click_on_map_shows_the_reconstruction(app, page, open_app, e2e):
     """A click on a dot selects its test image: original, reconstruction, ring and cross on it.
 
-    Reliable: `for i in $(seq 20); do .venv/bin/python -m pytest tests/e2e/test_pages.py -k click -q || break; done`
-    passes 20 runs in a row (these six click tests, each run on a fresh server).
+    Reliable: `for i in $(seq 10); do .venv/bin/python -m pytest tests/e2e/test_pages.py -q
+    -k "not interpolation and (click or cross or box or link)" || break; done`
+    passes 10 runs in a row (Explore's map tests, each on a fresh page).
     """
     open_app(page, app.url(ckpt="digits-2d"))
-    gd = guarded_map(page)
-    point = page.evaluate(POINT_JS, [gd.element_handle(), 3, 1])
+    e2e.wait_for_map(page, MAP)
+    point = e2e.map_point(page, MAP, k=3)
     page.mouse.move(point["x"] - 4, point["y"])
     page.mouse.move(point["x"], point["y"], steps=4)
     page.mouse.click(point["x"], point["y"])
@@ -165,50 +132,48 @@ def test_click_on_map_shows_the_reconstruction(app, page, open_app):
     assert page.locator(EXCEPTION).count() == 0
     # The ring and the cross (z = the point's mu) sit on the clicked point.
     for kind in ("ring", "x"):
-        marker = marker_at(page, kind, point["mapX"], point["mapY"])
+        marker = e2e.map_marker_at(page, MAP, kind, point["mapX"], point["mapY"])
         assert abs(marker["x"] - point["x"]) < 2 and abs(marker["y"] - point["y"]) < 2, (kind, marker, point)
 
 
-def test_a_quick_click_held_down_still_selects(app, page, open_app):
+def hover(page, point: dict) -> None:
+    """Move onto a point as a hand would and wait for the map's tooltip to name it."""
+    page.mouse.move(point["x"] - 6, point["y"])
+    page.mouse.move(point["x"], point["y"], steps=3)
+    expect(page.locator(TOOLTIP)).to_contain_text(f"#{point['index']} ·")
+
+
+def test_a_quick_click_held_down_still_selects(app, page, open_app, e2e):
     """A mouse move and at once a press held 120 ms selects the point under the mouse (with plotly's own click
     selection, its throttled hover pass landing during the press dropped the click).
 
-    Reliable: `for i in $(seq 20); do .venv/bin/python -m pytest tests/e2e/test_pages.py -k click -q || break; done`
-    passes 20 runs in a row (these six click tests, each run on a fresh server).
+    Reliable: `for i in $(seq 10); do .venv/bin/python -m pytest tests/e2e/test_pages.py -q
+    -k "not interpolation and (click or cross or box or link)" || break; done`
+    passes 10 runs in a row.
     """
     open_app(page, app.url(ckpt="digits-2d"))
-    gd = guarded_map(page)
-    clicked = 0
-    for k in range(2, 12):
-        point = page.evaluate(POINT_JS, [gd.element_handle(), k, 2])
-        page.mouse.move(point["x"] - 6, point["y"])
-        page.mouse.move(point["x"], point["y"], steps=3)
-        label = page.locator(f"{MAP} .hoverlayer", has_text=f"#{point['index']} ·")
-        try:  # some points hide under others: only a point whose label shows is clicked
-            label.wait_for(timeout=2000)
-        except PlaywrightTimeoutError:
-            continue
+    e2e.wait_for_map(page, MAP)
+    for k in (2, 5):
+        point = e2e.map_point(page, MAP, k=k)
+        hover(page, point)
         page.mouse.move(point["x"] + 1, point["y"])
-        page.mouse.move(point["x"], point["y"])  # the last move: plotly's next hover pass is due in 50 ms
+        page.mouse.move(point["x"], point["y"])
         page.mouse.down()
         page.wait_for_timeout(120)
         page.mouse.up()
         expect(page.locator(f"{SELECTION} .title")).to_contain_text(f"Test image #{point['index']} ", timeout=30_000)
-        clicked += 1
-        if clicked == 2:
-            return
-    raise AssertionError(f"only {clicked} points showed their hover label")
 
 
-def test_click_on_empty_space_decodes_the_spot_under_the_cursor(app, page, open_app):
+def test_click_on_empty_space_decodes_the_spot_under_the_cursor(app, page, open_app, e2e):
     """A click between the dots decodes that spot: z in the URL and the cross go there.
 
-    Reliable: `for i in $(seq 20); do .venv/bin/python -m pytest tests/e2e/test_pages.py -k click -q || break; done`
-    passes 20 runs in a row (these six click tests, each run on a fresh server).
+    Reliable: `for i in $(seq 10); do .venv/bin/python -m pytest tests/e2e/test_pages.py -q
+    -k "not interpolation and (click or cross or box or link)" || break; done`
+    passes 10 runs in a row.
     """
     open_app(page, app.url(ckpt="digits-2d"))
-    gd = guarded_map(page)
-    corner = page.evaluate(EMPTY_JS, gd.element_handle())
+    e2e.wait_for_map(page, MAP)
+    corner = e2e.empty_spot(page, MAP)
     page.mouse.move(corner["x"] + 6, corner["y"] - 6)
     page.mouse.move(corner["x"], corner["y"], steps=4)
     page.mouse.click(corner["x"], corner["y"])
@@ -218,32 +183,24 @@ def test_click_on_empty_space_decodes_the_spot_under_the_cursor(app, page, open_
         return Math.abs(a - x) < 1e-3 && Math.abs(b - y) < 1e-3; }""", arg=[corner["mapX"], corner["mapY"]],
                            timeout=30_000)
     assert page.locator(EXCEPTION).count() == 0
-    cross = marker_at(page, "x", corner["mapX"], corner["mapY"], tol=1e-3)
+    cross = e2e.map_marker_at(page, MAP, "x", corner["mapX"], corner["mapY"], tol=1e-3)
     assert abs(cross["x"] - corner["x"]) < 2 and abs(cross["y"] - corner["y"]) < 2, (cross, corner)
 
 
-def test_a_click_right_after_a_move_decodes_the_spot_under_the_mouse(app, page, open_app):
+def test_a_click_right_after_a_move_decodes_the_spot_under_the_mouse(app, page, open_app, e2e):
     """Hovering a dot, then moving at once to empty space and clicking there decodes the spot, not the dot (with
     plotly's own click selection, its hover pass, at most one per 50 ms, still held the dot).
 
-    Reliable: `for i in $(seq 20); do .venv/bin/python -m pytest tests/e2e/test_pages.py -k click -q || break; done`
-    passes 20 runs in a row (these six click tests, each run on a fresh server).
+    Reliable: `for i in $(seq 10); do .venv/bin/python -m pytest tests/e2e/test_pages.py -q
+    -k "not interpolation and (click or cross or box or link)" || break; done`
+    passes 10 runs in a row.
     """
     open_app(page, app.url(ckpt="digits-2d"))
-    gd = guarded_map(page)
-    corner = page.evaluate(EMPTY_JS, gd.element_handle())
-    for k in range(2, 12):
-        dot = page.evaluate(POINT_JS, [gd.element_handle(), k, 1])
-        page.mouse.move(dot["x"] - 6, dot["y"])
-        page.mouse.move(dot["x"], dot["y"], steps=3)
-        try:  # some dots hide under others: take one whose hover label shows
-            page.locator(f"{MAP} .hoverlayer", has_text=f"#{dot['index']} ·").wait_for(timeout=2000)
-            break
-        except PlaywrightTimeoutError:
-            continue
-    else:
-        raise AssertionError("no dot showed its hover label")
-    page.mouse.move(dot["x"] + 1, dot["y"])  # a hover pass runs now (still on the dot); the next is 50 ms away
+    e2e.wait_for_map(page, MAP)
+    corner = e2e.empty_spot(page, MAP)
+    dot = e2e.map_point(page, MAP, k=1)
+    hover(page, dot)
+    page.mouse.move(dot["x"] + 1, dot["y"])
     page.mouse.move(corner["x"], corner["y"])
     page.mouse.click(corner["x"], corner["y"])
     page.wait_for_function("""([x, y]) => { const z = new URL(location.href).searchParams.get("z");
@@ -253,16 +210,17 @@ def test_a_click_right_after_a_move_decodes_the_spot_under_the_mouse(app, page, 
     assert page.locator(EXCEPTION).count() == 0
 
 
-def test_a_second_click_on_the_same_dot_selects_it_again(app, page, open_app):
+def test_a_second_click_on_the_same_dot_selects_it_again(app, page, open_app, e2e):
     """Click a dot, move z away (a prior sample), click the same dot again: z goes back to its μ. (A plotly
     click selection toggled off on the second click, which then did nothing.)
 
-    Reliable: `for i in $(seq 20); do .venv/bin/python -m pytest tests/e2e/test_pages.py -k click -q || break; done`
-    passes 20 runs in a row (these six click tests, each run on a fresh server).
+    Reliable: `for i in $(seq 10); do .venv/bin/python -m pytest tests/e2e/test_pages.py -q
+    -k "not interpolation and (click or cross or box or link)" || break; done`
+    passes 10 runs in a row.
     """
     open_app(page, app.url(ckpt="digits-2d"))
-    gd = guarded_map(page)
-    point = page.evaluate(POINT_JS, [gd.element_handle(), 4, 1])
+    e2e.wait_for_map(page, MAP)
+    point = e2e.map_point(page, MAP, k=4)
     at_the_dot = """([x, y]) => { const z = new URL(location.href).searchParams.get("z");
         if (!z) return false; const [a, b] = z.split(",").map(Number);
         return Math.abs(a - x) < 1e-3 && Math.abs(b - y) < 1e-3; }"""
@@ -279,12 +237,13 @@ def test_a_second_click_on_the_same_dot_selects_it_again(app, page, open_app):
     assert page.locator(EXCEPTION).count() == 0
 
 
-def test_the_cross_follows_a_decoder_drag_live(app, page, open_app):
+def test_the_cross_follows_a_decoder_drag_live(app, page, open_app, e2e):
     """With a linear projection the map's cross moves during the drag, before the page reruns."""
     open_app(page, app.url(ckpt="digits-2d", i=7))
     page.locator('[data-testid="latent-decoder"][data-ready="true"]').wait_for()
-    page.wait_for_function(f"() => ({MARKER_JS})('x') !== null")
-    start = marker(page, "x")
+    e2e.wait_for_map(page, MAP)
+    page.wait_for_function(f"() => ({e2e.MAP_MARKER_JS})([{MAP!r}, 'x']) !== null")
+    start = e2e.map_marker(page, MAP, "x")
     slider = page.locator('.st-key-explore_decoder input[type=range]').first  # z0: the map's x axis
     box = slider.bounding_box()
     y = box["y"] + box["height"] / 2
@@ -292,28 +251,27 @@ def test_the_cross_follows_a_decoder_drag_live(app, page, open_app):
     page.mouse.down()
     page.mouse.move(box["x"] + box["width"] * 0.7, y, steps=8)  # z0 ~ 1.6: inside the plotted range
     page.wait_for_timeout(200)
-    during = marker(page, "x")
+    during = e2e.map_marker(page, MAP, "x")
     z0 = float(slider.evaluate("e => e.value"))
     assert abs(during["mapX"] - z0) < 1e-4 and during["mapY"] == start["mapY"], (start, during, z0)
     assert during["x"] > start["x"] + 20  # it moved right on screen too
     page.mouse.up()  # the release reruns the page; Python's marker lands where the live one was
     page.wait_for_function("(z) => new URL(location.href).searchParams.get('z')?.startsWith(z)", arg=f"{z0:g}")
-    after = marker_at(page, "x", z0, start["mapY"], tol=1e-4)
+    after = e2e.map_marker_at(page, MAP, "x", z0, start["mapY"], tol=1e-4)
     assert abs(after["x"] - during["x"]) < 2, (during, after)
     assert page.locator(EXCEPTION).count() == 0
 
 
-def test_box_select_shows_the_group(app, page, open_app):
+def test_box_select_shows_the_group(app, page, open_app, e2e):
     open_app(page, app.url())
-    gd = page.locator(MAP)
-    gd.scroll_into_view_if_needed()
-    x0, y0, x1, y1 = gd.evaluate(MIDDLE_JS)
-    gd.hover()
-    page.locator('.st-key-explore_map .modebar-btn[data-title="Box Select"]').click()
-    page.wait_for_function(f"() => document.querySelector('{MAP}')._fullLayout.dragmode === 'select'")
+    e2e.wait_for_map(page, MAP)
+    area = page.evaluate(f"window.__latentLabMaps[{MAP!r}].area()")
+    page.locator('.st-key-explore_map [data-testid="point-map"] button[data-mode="box"]').click()
+    expect(page.locator('[data-testid="point-map"]')).to_have_attribute("data-mode", "box")
+    x0, y0 = area["x"] + 0.3 * area["w"], area["y"] + 0.3 * area["h"]  # the middle, where points are dense
     page.mouse.move(x0, y0)
     page.mouse.down()
-    page.mouse.move(x1, y1, steps=10)
+    page.mouse.move(area["x"] + 0.7 * area["w"], area["y"] + 0.7 * area["h"], steps=10)
     page.mouse.up()
     expect(page.get_by_text("Selected group:")).to_be_visible(timeout=30_000)
     page.wait_for_function(IMAGES_LOADED_JS, arg=".st-key-explore_group")
@@ -322,8 +280,8 @@ def test_box_select_shows_the_group(app, page, open_app):
 
 def test_link_reopens_the_selection(app, page, open_app):
     """The images can show seconds after the run has finished: on a first visit the browser's main thread
-    is busy drawing the whole page (the map in software WebGL) and fetching the sprite sheet, 3-7 s at load 7
-    on 2 cores, more than expect's 5 s; so wait 30 s, not expect's default."""
+    is busy drawing the whole page and fetching the sprite sheet, seconds on the loaded 2-core machine, more
+    than expect's 5 s; so wait 30 s, not expect's default."""
     open_app(page, app.url(ckpt="digits-2d", i=7))
     expect(page.locator(f"{SELECTION} .title")).to_contain_text("Test image #7", timeout=30_000)
     expect(page.locator(SELECTION)).to_have_attribute("data-index", "7")  # both images drawn

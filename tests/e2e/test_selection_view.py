@@ -31,35 +31,10 @@ pytestmark = [
                        reason="the bundled MNIST checkpoints are missing (make checkpoints)"),
 ]
 DELAY_S = 4  # long enough for the browser to draw (tens of ms) and the test to read it, on a loaded machine
-MAP = ".st-key-explore_map .js-plotly-plot"
+MAP = "explore_map"  # Explore's canvas map, clicked through its hooks (tests/e2e/conftest.py)
 VIEW = '[data-testid="selection-view"]'
 DECODER = '.st-key-explore_decoder [data-testid="latent-decoder"]'
 APP_DONE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
-# Screen position and dataset index of a point with no other point within 6 px (so the click picks it and no
-# neighbour: MNIST's 10,000 points overlap), inside the middle of the plot, clear of legend and mode bar.
-ISOLATED_POINT_JS = """(gd) => {
-  const L = gd._fullLayout, r = gd.getBoundingClientRect(), X = L.xaxis, Y = L.yaxis, pts = [];
-  for (const t of gd._fullData) for (let i = 0; t.customdata && i < t.x.length; i++)
-    pts.push([X.l2p(t.x[i]), Y.l2p(t.y[i]), t.customdata[i]]);
-  for (const [px, py, index] of pts) {
-    if (px < 0.2 * X._length || px > 0.8 * X._length || py < 0.2 * Y._length || py > 0.8 * Y._length) continue;
-    if (pts.every(([qx, qy, j]) => j === index || Math.hypot(qx - px, qy - py) > 6))
-      return {x: r.left + X._offset + px, y: r.top + Y._offset + py, index};
-  }
-  return null;
-}"""
-# A spot of the plot area at least 25 px from every dot, on whole screen pixels as a click's are, with its map
-# coordinates.
-EMPTY_SPOT_JS = """(gd) => {
-  const L = gd._fullLayout, r = gd.getBoundingClientRect(), X = L.xaxis, Y = L.yaxis, dots = [];
-  for (const t of gd._fullData) for (let i = 0; i < t.x.length; i++) dots.push([X.l2p(t.x[i]), Y.l2p(t.y[i])]);
-  for (let fy = 0.15; fy < 0.9; fy += 0.05) for (let fx = 0.15; fx < 0.9; fx += 0.05) {
-    const x = Math.round(r.left + X._offset + fx * X._length), y = Math.round(r.top + Y._offset + fy * Y._length);
-    const px = x - r.left - X._offset, py = y - r.top - Y._offset;
-    if (dots.every(([dx, dy]) => Math.hypot(dx - px, dy - py) > 25)) return {x, y, mapX: X.p2l(px), mapY: Y.p2l(py)};
-  }
-  return null;
-}"""
 PIXELS_JS = """(c) => Array.from(c.getContext("2d").getImageData(0, 0, c.width, c.height).data)
   .filter((_, i) => i % 4 === 0)"""
 
@@ -95,10 +70,7 @@ def open_map(page, e2e, app, ckpt: str):
     e2e.open_app(page, app.url(ckpt=ckpt))
     page.locator(f'{VIEW}[data-ready="true"]').wait_for(timeout=60_000)
     page.locator(f'{DECODER}[data-ready="true"]').wait_for(timeout=60_000)
-    page.locator(f'{MAP} [data-testid="map-markers"]').wait_for(state="attached")
-    gd = page.locator(MAP)
-    gd.scroll_into_view_if_needed()
-    return gd
+    e2e.wait_for_map(page, MAP)
 
 
 def query(page) -> dict:
@@ -110,9 +82,8 @@ def decoder_frames(page) -> int:
 
 
 def test_a_click_on_a_point_is_drawn_before_python_answers(slow_app, page, e2e, mnist):
-    gd = open_map(page, e2e, slow_app, "mnist-2d")
-    point = gd.evaluate(ISOLATED_POINT_JS)
-    assert point is not None
+    open_map(page, e2e, slow_app, "mnist-2d")
+    point = e2e.map_point(page, MAP)  # MNIST's 10,000 points overlap: one with no neighbour within 8 px
     page.mouse.move(point["x"] - 4, point["y"])
     page.mouse.move(point["x"], point["y"], steps=3)
     page.mouse.click(point["x"], point["y"])
@@ -140,9 +111,8 @@ def test_a_click_on_a_point_is_drawn_before_python_answers(slow_app, page, e2e, 
 
 
 def test_a_click_between_the_dots_on_a_pca_map_decodes_the_spot(slow_app, page, e2e, mnist):
-    gd = open_map(page, e2e, slow_app, "mnist-16d")  # 16-D: the map opens on PCA
-    spot = gd.evaluate(EMPTY_SPOT_JS)
-    assert spot is not None
+    open_map(page, e2e, slow_app, "mnist-16d")  # 16-D: the map opens on PCA
+    spot = e2e.empty_spot(page, MAP)
     frames, z_before = decoder_frames(page), query(page).get("z")
     page.mouse.move(spot["x"], spot["y"])
     page.mouse.click(spot["x"], spot["y"])

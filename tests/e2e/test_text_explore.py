@@ -1,26 +1,17 @@
-"""Explore on the bundled text checkpoint (grammar-16d): a dot's hover label shows its sentence, a click shows
-the sentence and its reconstruction from mu, the decoder panel rewrites its sentence during a drag, and a page
-built for images says it does not apply and links to Explore."""
-
-import html
+"""Explore on the bundled text checkpoint (grammar-16d): a dot's tooltip on the canvas map shows its sentence, a
+click shows the sentence and its reconstruction from mu, the decoder panel rewrites its sentence during a drag,
+and a page built for images says it does not apply and links to Explore."""
 
 import pytest
-from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from playwright.sync_api import expect
 
 from vae_core.data import load_dataset
 
 pytestmark = pytest.mark.e2e
 
-MAP = ".st-key-explore_map .js-plotly-plot"
 SELECTION = ".st-key-explore_selection"
 PANEL = '.st-key-explore_decoder [data-testid="latent-decoder"]'
 EXCEPTION = '[data-testid="stException"]'
-POINT_JS = """([gd, k, trace]) => {
-  const L = gd._fullLayout, t = gd._fullData[trace], r = gd.getBoundingClientRect();
-  return {x: r.left + L.xaxis._offset + L.xaxis.l2p(t.x[k]), y: r.top + L.yaxis._offset + L.yaxis.l2p(t.y[k]),
-          index: t.customdata[k]};
-}"""
 
 
 @pytest.fixture(scope="module")
@@ -37,28 +28,19 @@ def sentences():
 
 def open_explore(page, e2e, app):
     e2e.open_app(page, app.url(ckpt="grammar-16d"))
-    page.locator(f'{MAP} [data-testid="map-markers"]').wait_for(state="attached")
+    e2e.wait_for_map(page, "explore_map")
     page.locator(f'{PANEL}[data-ready="true"] .sentence:not([data-frames="0"])').wait_for()
 
 
 def test_hover_shows_the_sentence_and_a_click_its_reconstruction(app, page, e2e, sentences):
     open_explore(page, e2e, app)
-    gd = page.locator(MAP)
-    gd.scroll_into_view_if_needed()
-    for k in range(40):  # some dots hide under others: the first whose hover label shows is clicked
-        point = page.evaluate(POINT_JS, [gd.element_handle(), k, k % 6])
-        page.mouse.move(point["x"] - 6, point["y"])
-        page.mouse.move(point["x"], point["y"], steps=3)
-        label = page.locator(f"{MAP} .hoverlayer", has_text=f"#{point['index']} ·")
-        try:
-            label.wait_for(timeout=2000)
-        except PlaywrightTimeoutError:
-            continue
-        break
-    else:
-        raise AssertionError("no dot showed its hover label")
+    point = e2e.map_point(page, "explore_map", away=6)  # no other dot within 6 px: the hover can only mean it
+    page.mouse.move(point["x"] - 6, point["y"])
+    page.mouse.move(point["x"], point["y"], steps=3)
     sentence = sentences[point["index"]]
-    assert sentence in html.unescape(label.text_content())
+    tip = page.get_by_test_id("point-map-tooltip")
+    expect(tip).to_have_attribute("data-index", str(point["index"]))
+    expect(tip.get_by_test_id("point-map-tip-sentence")).to_have_text(sentence)  # shorter than MAX_HOVER
 
     page.mouse.click(point["x"], point["y"])
     selection = page.locator(SELECTION)
