@@ -12,7 +12,6 @@ import numpy as np
 import pytest
 import torch
 
-from explorer import shared
 from vae_core import checkpoint as ckpt
 from vae_core.cli import main
 from vae_core.config import ModelConfig, TrainConfig
@@ -167,16 +166,3 @@ def test_all_black_or_all_white_images_give_finite_numbers(tmp_path, models, ckp
         assert np.isfinite(points).all() and np.isfinite(getattr(proj, "explained_variance_ratio_", 0)).all()
 
 
-# --- the map's selection -------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("event", [None, {}, {"selection": {}}, {"selection": {"points": []}},
-                                   {"selection": {"points": [{"x": 1.0, "y": 2.0}]}}])
-def test_an_empty_selection_selects_nothing(event):
-    assert shared.selected_indices(event) == []
-
-
-def test_selection_keeps_order_and_drops_repeats_and_points_without_an_index():
-    event = {"selection": {"points": [{"customdata": 5}, {"customdata": [3]}, {"customdata": 5},
-                                      {"curve_number": 0, "x": 0.1, "y": 0.2}]}}
-    assert shared.selected_indices(event) == [5, 3]

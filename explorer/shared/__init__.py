@@ -17,7 +17,6 @@ from explorer.shared.latent_map import (
     latent_map,
     point_map_args,
     scatter_map,
-    selected_indices,
 )
 from explorer.shared.loaders import Context, current, load_model, load_test_set, open_context, projection
 from explorer.shared.state import (
@@ -38,5 +37,5 @@ from explorer.shared.state import (
 __all__ = ["DEFAULT_CHECKPOINT", "HOVER_PX", "PROJECTIONS", "REPO", "Context", "axis_titles", "checkpoints_root",
            "current", "decoder_panel", "header", "header_with_context", "init_state", "keep_page_state",
            "latent_map", "load_model", "load_test_set", "open_context", "point_map_args", "projection", "query_floats",
-           "query_int", "reset_selection", "resolve_checkpoint", "scatter_map", "selected_indices", "session_job",
+           "query_int", "reset_selection", "resolve_checkpoint", "scatter_map", "session_job",
            "set_defaults", "set_query"]

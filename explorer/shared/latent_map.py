@@ -1,5 +1,6 @@
 """The latent map: a Scattergl of the test set at its 2-D projection (of a checkpoint's Context, or of any
-points such as a training run's snapshot), its axis titles, and the indices a box or lasso selection holds."""
+points such as a training run's snapshot), its axis titles, and the arguments of Explore's canvas map
+(point_map_args)."""
 
 from __future__ import annotations
 
@@ -76,14 +77,6 @@ def latent_map(ctx: Context, points: np.ndarray, titles: tuple[str, str], color:
         values = (f"z{d}", ctx.mu[:, d])
     return scatter_map(points, titles, ctx.labels, ctx.class_names, values, equal_axes, height,
                        uirevision=f"{ctx.name}-{titles}", texts=display.hover_texts(ctx))
-
-
-def selected_indices(event) -> list[int]:
-    """Dataset indices of the points a map selection holds (markers without customdata are skipped)."""
-    points = (event or {}).get("selection", {}).get("points", [])
-    out = [p.get("customdata") for p in points]
-    out = [int(c[0] if isinstance(c, list) else c) for c in out if c is not None]
-    return list(dict.fromkeys(out))  # keep order, drop repeats
 
 
 def point_map_args(ctx: Context, method: str, proj, color: str = "label") -> dict:
