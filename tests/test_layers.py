@@ -100,3 +100,10 @@ def test_the_reader_resolves_relative_imports():
 def test_every_vae_core_file_stays_small(path):
     """A module over 300 lines does more than one job: split it by job (data.py -> imagefiles.py, ...)."""
     assert len(path.read_text(encoding="utf-8").splitlines()) <= 300
+
+
+def test_no_two_test_files_share_a_name():
+    """pytest imports test files by their base name (the folders have no __init__.py), so a second
+    tests/e2e/test_x.py beside tests/test_x.py stops the whole run at collection ("import file mismatch")."""
+    names = [p.name for p in (REPO / "tests").rglob("test_*.py")]
+    assert sorted({n for n in names if names.count(n) > 1}) == []

@@ -1,6 +1,6 @@
 """explorer/components/point_map.py: what the canvas map's browser side gets (the points as files or inline, the
 legend or colour scale), one clear error for bad input, and how its selection reports are read (its drawing,
-hover, clicks and selections are checked in Chromium by tests/e2e/test_point_map.py)."""
+hover, clicks and selections are checked in Chromium by tests/e2e/test_point_map_browser.py)."""
 
 import base64
 import json

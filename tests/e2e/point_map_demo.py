@@ -1,4 +1,4 @@
-"""Test-only page, in no menu (tests/e2e/test_point_map.py and bench pointmap serve it alone): the point_map
+"""Test-only page, in no menu (tests/e2e/test_point_map_browser.py and bench pointmap serve it alone): the point_map
 component over seeded points, chosen by query parameters.
 
 `?n=2000&seed=0&color=label&equal=1&sprites=1&answer=1` (these are the defaults): n points in ten seeded blobs,

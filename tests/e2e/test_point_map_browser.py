@@ -3,7 +3,7 @@ every point, hover shows the point's index and image, clicks reach Python as an 
 wheel zoom and double-click reset, box and lasso selection, the legend hides a class.
 
 Each test passed 10 runs in a row:
-`for i in $(seq 10); do python -m pytest -q tests/e2e/test_point_map.py || break; done`
+`for i in $(seq 10); do python -m pytest -q tests/e2e/test_point_map_browser.py || break; done`
 """
 
 import importlib.util
