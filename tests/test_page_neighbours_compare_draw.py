@@ -87,6 +87,16 @@ def test_compare_says_when_the_shapes_differ(tmp_path, monkeypatch):
     assert not at.table
 
 
+def test_compare_lists_image_models_only(two_digit_models):
+    """A text checkpoint beside them (its config has no input shape) is named, not offered: it once broke the
+    whole page ('TextModelConfig' object has no attribute 'input_shape')."""
+    bundled_copies(two_digit_models, "grammar-16d")
+    at = run("digits-2d", "views/compare.py")
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert "grammar-16d" not in at.selectbox(key="cmp_a").options
+    assert any("grammar-16d (text)" in c.value for c in at.caption)
+
+
 def test_compare_shows_two_rows(two_digit_models):
     at = run("digits-2d", "views/compare.py")
     assert not at.exception, at.exception

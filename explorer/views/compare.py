@@ -9,6 +9,7 @@ from explorer import display, shared
 from vae_core import checkpoint as ck
 from vae_core.data import DataError
 from vae_core.metrics import evaluate
+from vae_core.modality import modality_of
 from vae_core.projection import default_method, project_latents
 
 N_INPUTS = 10
@@ -37,12 +38,19 @@ shared.header(
     "Compare two checkpoints",
     "Two models side by side on the same test images: how the latent size, β or architecture changes "
     "the map, the reconstructions and the numbers.")
-infos = {}
+infos, text_models = {}, []
 for name in ck.list_checkpoints(shared.checkpoints_root()):
     try:
-        infos[name] = ck.read_info(name, shared.checkpoints_root())
+        info = ck.read_info(name, shared.checkpoints_root())
     except ck.CheckpointError as exc:
         st.warning(f"Skipped {name!r}: {exc}")
+        continue
+    if modality_of(info.model_config) == "image":  # the maps, images and numbers below are the image kind's
+        infos[name] = info
+    else:
+        text_models.append(name)
+if text_models:
+    st.caption(f"Compare shows image models; not listed: {', '.join(text_models)} (text).")
 names = list(infos)
 if len(names) < 2:
     st.info("Compare needs two checkpoints: train a second one on the Train page.")
