@@ -14,7 +14,6 @@ import asyncio
 import os
 import sys
 import tempfile
-import time
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -34,7 +33,7 @@ from bench import (
     table,
 )
 from bench.map import PLOT_AREA_JS, frames_during
-from bench.startup import floor_points
+from bench.startup import floor_points, visit
 
 PLOTLY, CANVAS, EMPTY = "st.plotly_chart (bench/map_app.py)", "point_map (canvas)", "empty page"
 SCRIPTS = {PLOTLY: "bench/map_app.py", CANVAS: "tests/e2e/point_map_demo.py", EMPTY: "bench/empty_app.py"}
@@ -46,18 +45,6 @@ READY = {PLOTLY: [APP_DONE, ".st-key-map .js-plotly-plot .main-svg", ".st-key-ma
 BIG = 70_000
 CANVAS_AREA_JS = "() => window.__latentLabMaps.demo_map.area()"
 CANVAS_TIMES_JS = "() => window.__latentLabMaps.demo_map.stats().times"
-
-
-async def first_draw(browser, url: str, ready: list[str]) -> float:
-    """Seconds from the request to every `ready` selector present, in a fresh context (empty cache)."""
-    page = await new_page(browser)
-    t0 = time.perf_counter()
-    await page.goto(url)
-    for selector in ready:
-        await page.wait_for_selector(selector, timeout=120_000)
-    seconds = time.perf_counter() - t0
-    await page.context.close()
-    return seconds
 
 
 async def pan(browser, url: str, which: str, seconds: float) -> dict:
@@ -83,7 +70,7 @@ async def pan(browser, url: str, which: str, seconds: float) -> dict:
 
 async def run(urls: dict[str, str], reps: int, seconds: float, warmup: bool) -> tuple[dict, dict]:
     async with chromium_browser() as browser:
-        loads = await ainterleave({k: (lambda k=k: first_draw(browser, urls[k], READY[k])) for k in SCRIPTS}, reps,
+        loads = await ainterleave({k: (lambda k=k: visit(browser, urls[k], READY[k])) for k in SCRIPTS}, reps,
                                   warmup=warmup)
         pans = await ainterleave({k: (lambda k=k: pan(browser, urls[k], k, seconds)) for k in (PLOTLY, CANVAS)},
                                  reps, warmup=warmup)
