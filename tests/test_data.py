@@ -458,3 +458,12 @@ def test_first_of_each_label_picks_each_labels_first_item_in_label_order():
     assert first_of_each_label(None, 3, 10) == [0, 1, 2]  # no labels: the first k items
     assert first_of_each_label(None, 3, 2) == [0, 1]
     assert first_of_each_label(np.arange(5), 3, 5) == [0, 1, 2]  # every item its own label: the same
+
+
+def test_a_shared_load_reads_the_cached_arrays_and_a_plain_load_copies_them():
+    shared_a, shared_b = load_dataset("digits", shared=True), load_dataset("digits", shared=True)
+    assert shared_a is not shared_b and shared_a.x_test is shared_b.x_test  # no copy of the pixels
+    own = load_dataset("digits")
+    assert own.x_test is not shared_a.x_test and np.array_equal(own.x_test, shared_a.x_test)
+    own.x_test[:] = 0  # a plain load's edits stay its own
+    assert load_dataset("digits", shared=True).x_test.max() == 1.0

@@ -26,16 +26,21 @@ def test_a_missing_folder_is_one_clear_error(tmp_path):
     assert f"--checkpoints {tmp_path / 'nope'}: no such folder" in proc.stderr and "Traceback" not in proc.stderr
 
 
-def test_the_default_checkpoints_data_is_read_before_serving(monkeypatch):
-    from explorer.__main__ import warm_default_data
-    from vae_core import data
+def test_the_default_checkpoint_is_loaded_and_its_test_set_encoded_before_serving(tmp_path):
+    """What the first visitor's page would spend seconds on is done before serving: the encodings lie in the
+    checkpoint's disk cache, where the app's loader reads them (tests/test_modality.py)."""
+    import shutil
 
-    seen = []
-    monkeypatch.setattr(data, "load_dataset", lambda spec: seen.append(spec))
-    warm_default_data(REPO / "checkpoints")
-    assert seen == ["mnist"]
-    warm_default_data(REPO / "no-such-folder")  # no default there: nothing to warm, no error
-    assert seen == ["mnist"]
+    from explorer.__main__ import warm_default_checkpoint
+    from explorer.shared import DEFAULT_CHECKPOINT
+    from vae_core import checkpoint as ck
+
+    shutil.copytree(REPO / "checkpoints" / DEFAULT_CHECKPOINT, tmp_path / DEFAULT_CHECKPOINT,
+                    ignore=shutil.ignore_patterns("cache"))
+    warm_default_checkpoint(tmp_path)
+    cache = ck.cache_dir(ck.read_info(DEFAULT_CHECKPOINT, tmp_path))
+    assert [p.name.split("-")[0] for p in cache.glob("*.npz")] == ["encoded"]
+    warm_default_checkpoint(tmp_path / "no-such-folder")  # no default there: nothing to warm, no error
 
 
 def test_served_mode_is_off_unless_asked_and_the_data_folder_is_absolute(tmp_path, monkeypatch):

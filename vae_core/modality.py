@@ -3,9 +3,16 @@ command line serve both. Image code lives in models/losses/metrics, text code in
 
 from __future__ import annotations
 
+import hashlib
+from pathlib import Path
+
+import numpy as np
+
+from .array_cache import cache_file, load_arrays, save_arrays
 from .config import ConfigError, ModelConfig
 
 MODALITIES = ("image", "text")
+ENCODE_CACHE_VERSION = 1  # bump when what encode_items returns changes, so old files miss
 
 
 def modality_of(config) -> str:
@@ -86,8 +93,29 @@ def items_of(dataset):
     return text_items_of(dataset)
 
 
-def encode_items(model, items):
-    """mu, logvar (N, D) float32 of the items items_of gives: images, or sentences."""
+def encode_items(model, items, cache_dir: Path | None = None):
+    """mu, logvar (N, D) float32 of the items items_of gives: images, or sentences.
+
+    With `cache_dir` (a folder keyed by the model's weights, checkpoint.cache_dir), the result is kept there in a
+    file named by a hash of the items and read back by later calls, in this process or the next."""
+    path = None
+    if cache_dir is not None:
+        h = hashlib.sha256(f"{ENCODE_CACHE_VERSION}|{np.shape(items)}|".encode())
+        if modality_of(model.config) == "image":
+            h.update(np.ascontiguousarray(items, np.float32).tobytes())
+        else:
+            h.update("\n".join(map(str, items)).encode())
+        path = cache_file(cache_dir, "encoded", "", h.hexdigest())
+        arrays = load_arrays(path)
+        if arrays is not None and {"mu", "logvar"} <= arrays.keys():
+            return arrays["mu"], arrays["logvar"]
+    mu, logvar = _encode_items(model, items)
+    if path is not None:
+        save_arrays(path, mu=mu, logvar=logvar)
+    return mu, logvar
+
+
+def _encode_items(model, items):
     if modality_of(model.config) == "image":
         from .latent import encode_dataset
 

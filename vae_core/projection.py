@@ -8,14 +8,12 @@ between the nearest embedded points for UMAP, whose own inverse is far too slow 
 from __future__ import annotations
 
 import hashlib
-import re
-import zipfile
 from pathlib import Path
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from .atomic import atomic_write
+from .array_cache import cache_file, load_arrays, save_arrays
 
 METHODS = ("identity", "pca", "umap")
 CACHE_VERSION = 1  # bump when the .npz layout changes, so old files miss instead of misloading
@@ -239,30 +237,21 @@ def project_latents(mu: np.ndarray, method: str, cache_dir: Path | None = None, 
         params = sorted((k, v.tolist() if isinstance(v, np.ndarray) else v) for k, v in kw.items())
         h = hashlib.sha256(f"{CACHE_VERSION}|{method}|{key}|{params}|{mu.shape}".encode())
         h.update(mu.tobytes())
-        safe_key = re.sub(r"[^A-Za-z0-9_.-]", "_", key)[:64]  # readability only; the hash keeps keys apart
-        path = Path(cache_dir) / f"{method}-{safe_key + '-' if safe_key else ''}{h.hexdigest()[:20]}.npz"
-        if path.exists():
+        path = cache_file(Path(cache_dir), method, key, h.hexdigest())
+        if (arrays := load_arrays(path)) is not None:
             try:
-                with np.load(path, allow_pickle=False) as a:
-                    proj = _CLASSES[method].from_arrays(a)
-                    emb = a["embedding"].astype(np.float32)
+                proj = _CLASSES[method].from_arrays(arrays)
+                emb = arrays["embedding"].astype(np.float32)
                 proj.from_cache_ = True
                 return emb, proj
-            except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
-                pass  # corrupt or stale layout: refit below and overwrite
+            except (KeyError, ValueError):
+                pass  # stale layout: refit below and overwrite
     proj = make_projection(method, **kw)
     emb = proj.fit_transform(mu).astype(np.float32)
     proj.from_cache_ = False
     if path is not None:
-        _atomic_savez(path, embedding=emb, **proj.to_arrays())
+        save_arrays(path, embedding=emb, **proj.to_arrays())
     return emb, proj
-
-
-def _atomic_savez(path: Path, **arrays) -> None:
-    """np.savez written atomically (vae_core.atomic): readers never see half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_write(path) as f:
-        np.savez(f, **arrays)
 
 
 def nearest_indices(points2d: np.ndarray, query, k: int = 1) -> np.ndarray:

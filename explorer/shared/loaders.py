@@ -34,12 +34,13 @@ def load_test_set(spec: str) -> tuple[np.ndarray, np.ndarray | None, list[str] |
     """The test split (x: images (N, C, H, W) or sentences (N,) str, labels (N,) or None, class names) of a spec."""
     # Looked up when called, not bound at import: a stand-in for load_dataset that a test had in place when this
     # module was first imported (tests/test_explorer_main.py) once stayed here for the rest of the process.
-    return modality.items_of(data.load_dataset(spec))
+    return modality.items_of(data.load_dataset(spec, shared=True))  # only read, and st.cache_data copies it
 
 
 @st.cache_data(show_spinner="Encoding the test set...", max_entries=8)
-def _encode(_model, weights_sha: str, spec: str) -> tuple[np.ndarray, np.ndarray]:
-    return modality.encode_items(_model, load_test_set(spec)[0])
+def _encode(_model, weights_sha: str, spec: str, cache_dir: str) -> tuple[np.ndarray, np.ndarray]:
+    # On disk too: a fresh server reads the encodings back instead of spending seconds on them.
+    return modality.encode_items(_model, load_test_set(spec)[0], cache_dir=Path(cache_dir))
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -103,7 +104,7 @@ def open_context(name: str, spec: str | None = None) -> Context:
     model, info = load_model(name)
     spec = spec or info.train_config.data
     x, labels, class_names = load_test_set(spec)
-    mu, logvar = _encode(model, info.weights_sha256, spec)
+    mu, logvar = _encode(model, info.weights_sha256, spec, str(ck.cache_dir(info)))
     return Context(name, model, info, x, labels, class_names, mu, logvar)
 
 
