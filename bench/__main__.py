@@ -14,6 +14,7 @@ NAMES = {
     "map": "encoding and projection time for 10k / 70k points; Scattergl pan frame time",
     "pages": "every page: sidebar click -> page drawn, first visit and again",
     "text": "text VAE vs a GRU language model of the same decoder: IWAE NLL, KL, active units (issue 13)",
+    "text_speed": "text training s/epoch: vae_core's Trainer vs a bare loop of the same model; shuffled batches",
     "imports": "start-up of `info` vs `import torch`; a whole CLI training process vs a bare PyTorch script",
     "codec": "bits-back ANS file size vs -ELBO, PNG, gzip, bz2, lzma, WebP; encode/decode images/s",
     "dist": "torchrun data-parallel training (2 CPU processes, gloo) vs one process: test -ELBO, images/s",

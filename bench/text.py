@@ -32,6 +32,19 @@ def run(name: str, dataset, model_config, train_config, iwae_k: int) -> list:
             seconds / max(1, len(result.history)), result.status]
 
 
+def quick_corpus() -> str:
+    """The --quick smoke tests' corpus: 200 four-word lines from the grammar's words (seconds, not minutes)."""
+    import tempfile
+
+    from vae_core.text.corpora import COLOURS, OBJECTS
+
+    words = COLOURS + OBJECTS
+    path = Path(tempfile.mkdtemp(prefix="bench-text-")) / "quick.txt"
+    path.write_text("".join(" ".join(words[(i * k + k) % len(words)] for k in (1, 3, 5, 7)) + "\n"
+                            for i in range(200)), encoding="utf-8")
+    return f"text:{path}"
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the three models and print the table (and the NLL ratio to the language model)."""
     p = argparse.ArgumentParser(prog="python -m bench text", description=__doc__)
@@ -41,16 +54,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--quick", action="store_true", help="smoke test: 200 generated lines, 1 epoch, k=4")
     args = p.parse_args(argv)
-    if args.quick:  # four-word lines from the grammar's words: seconds, not minutes
-        import tempfile
-
-        from vae_core.text.corpora import COLOURS, OBJECTS
-
-        words = COLOURS + OBJECTS
-        path = Path(tempfile.mkdtemp(prefix="bench-text-")) / "quick.txt"
-        path.write_text("".join(" ".join(words[(i * k + k) % len(words)] for k in (1, 3, 5, 7)) + "\n"
-                                for i in range(200)), encoding="utf-8")
-        args.data, args.epochs, args.iwae_k = f"text:{path}", 1, 4
+    if args.quick:
+        args.data, args.epochs, args.iwae_k = quick_corpus(), 1, 4
 
     from vae_core.config import TrainConfig
     from vae_core.data import load_dataset

@@ -62,7 +62,7 @@ def test_usage_lists_every_benchmark(capsys):
     assert bench_main([]) == 2
     out = capsys.readouterr().out
     names = ("train", "quality", "drag", "latency", "startup", "map", "pages", "imports", "text", "codec", "dist",
-             "pointmap")
+             "pointmap", "text_speed")
     assert all(f"  {name} " in out for name in names)
     assert set(NAMES) == set(names)
 
@@ -107,6 +107,14 @@ def test_text_quick():
     lm = rows(out, "GRU language model")[0]
     assert number(lm[1]) > 0 and lm[2] == "1.0000" and number(lm[4]) == 0  # its own ratio; no KL
     assert all(r[-1] == "finished" for r in rows(out, "VAE"))
+
+
+@pytest.mark.timeout(300)
+def test_text_speed_quick():
+    out = bench("text_speed", "--quick")
+    names = [r[0] for r in rows(out, "")][1:]
+    assert names == ["bare loop (bucketed batches)", "Trainer (bucketed batches)", "Trainer, shuffled batches (before)"]
+    assert number(rows(out, "bare loop")[0][2]) == 1.0
 
 
 @pytest.mark.timeout(300)

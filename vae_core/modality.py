@@ -72,6 +72,17 @@ def batch_terms(model, x, beta: float, train_config):
                            word_dropout=train_config.word_dropout)
 
 
+def batch_order(config, x, order, batch_size: int, seed: int):
+    """An epoch's example order for the Trainer's batches: `order` itself for images; for text, regrouped so
+    that a batch holds sentences of similar length (text.batching), which pads far less."""
+    if modality_of(config) == "image":
+        return order
+    from .text.batching import bucket_order
+    from .text.losses import token_counts
+
+    return bucket_order(token_counts(x), order, batch_size, seed)
+
+
 def evaluate_model(model, x, **kwargs):
     """Test-set numbers: metrics.evaluate for images, text.metrics.evaluate_text for text (same keywords)."""
     if modality_of(model.config) == "image":

@@ -21,7 +21,7 @@ from .config import ModelConfig, TrainConfig
 from .data import Dataset
 from .distributed import Run, per_rank_batch, shard_order, wrap
 from .losses import kl_weight
-from .modality import batch_terms, build_model, check_compatible, evaluate_model
+from .modality import batch_order, batch_terms, build_model, check_compatible, evaluate_model
 
 NAN_CHECK_EVERY = 25  # batches; a finite check forces a device sync, so not every batch
 # Outlier batches. With the default peak rate of 2e-3, one epoch of the default conv on `shapes` ended in NaN
@@ -193,6 +193,7 @@ class Trainer:
         model.train()
         # Seeding per epoch makes a resumed run identical to an uninterrupted one; each process draws its own noise.
         order = shard_order(len(self.x_train), run, cfg.seed * 100_003, epoch).to(self.device)
+        order = batch_order(self.model.config, self.x_train, order, bs, cfg.seed * 100_003 + epoch)
         torch.manual_seed((cfg.seed * 100_003 + epoch) * run.world_size + run.rank)
         sums = torch.zeros(4, device=self.device)  # loss, recon, kl summed over examples; clipped batches
         for b in range(self.n_batches):

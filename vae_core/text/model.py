@@ -14,6 +14,7 @@ from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence
 
 from ..config import ConfigError
+from .gru import gru_scan
 from .vocab import BOS, EOS, PAD, UNK, Vocab
 
 
@@ -78,11 +79,20 @@ class TextVAE(nn.Module):
         self.out = nn.Linear(h, v)
 
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """mu, logvar [B x D] of padded token ids [B x T]; packing makes the padding invisible to the GRU."""
-        n = (x != PAD).sum(1).clamp(min=1).cpu()
-        packed = pack_padded_sequence(self.embed(x), n, batch_first=True, enforce_sorted=False)
-        _, h = self.encoder(packed)  # [2 x B x H]: the last state of each direction
-        h = torch.cat([h[0], h[1]], dim=1)
+        """mu, logvar [B x D] of padded token ids [B x T]; masking makes the padding invisible to the GRU (each
+        direction carries its state over padded steps, as packing would)."""
+        if not torch.is_grad_enabled():  # no backward pass to pay for: nn.GRU's own loop is quicker (text.gru)
+            n = (x != PAD).sum(1).clamp(min=1).cpu()
+            _, h = self.encoder(pack_padded_sequence(self.embed(x), n, batch_first=True, enforce_sorted=False))
+            h = torch.cat([h[0], h[1]], dim=1)
+            return self.to_mu(h), self.to_logvar(h)
+        real = x != PAD
+        real[:, 0] = True  # an empty row reads one padded step, as packing with its length clamped to 1 did
+        emb = self.embed(x)
+        h0 = emb.new_zeros(len(x), self.config.hidden)
+        _, forwards = gru_scan(self.encoder, emb, h0, real, outputs=False)
+        _, backwards = gru_scan(self.encoder, emb, h0, real, reverse=True, outputs=False)
+        h = torch.cat([forwards, backwards], dim=1)  # the last state of each direction
         return self.to_mu(h), self.to_logvar(h)
 
     def reparameterize(self, mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
@@ -109,7 +119,10 @@ class TextVAE(nn.Module):
         emb = self.embed(inp)
         if self.config.conditioned:
             emb = torch.cat([emb, z.unsqueeze(1).expand(-1, emb.shape[1], -1)], dim=2)
-        out, _ = self.decoder(emb, self._initial(z, len(x)))
+        if torch.is_grad_enabled():
+            out, _ = gru_scan(self.decoder, emb, self._initial(z, len(x))[0])
+        else:
+            out, _ = self.decoder(emb, self._initial(z, len(x)))
         return self.out(out)
 
     def forward(self, x: torch.Tensor, word_dropout: float = 0.0) -> TextVAEOutput:
