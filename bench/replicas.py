@@ -1,0 +1,396 @@
+"""A class on several replicas: deploy/replicas.sh starts 2 app replicas (`python -m explorer --served`) and nginx
+on free ports over a temporary checkpoints folder; N browser sessions (one Chromium, a context each) go through
+the proxy to Explore on the class's default checkpoint (mnist-2d, 10,000 points on the map).
+
+What it checks: every session stays on one replica (the X-Latent-Lab-Replica header of each response, and nginx's
+access log per route cookie, the websocket included); in each session a drag of a decoder slider draws frames and
+its release reruns the page, and a map click selects the clicked point; a checkpoint written into the shared
+folder by the command line shows in the picker of a session on each replica.
+
+What it measures, per replica (the `python -m explorer` process and its children, from /proc): RSS once warm
+(one session opened and closed straight on its port) and with its sessions open, hence MB per session; CPU
+seconds of the server per page open and per committed change (a slider release or a map click), each session
+acting alone; and the answer time of a map click when 1, 4, ... of the sessions click at the same moment.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections import defaultdict
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bench import (
+    APP_DONE,
+    REPO,
+    checkpoint_root,
+    chromium_browser,
+    chromium_missing,
+    e2e_helpers,
+    header,
+    load,
+    median,
+    p95,
+    table,
+)
+from bench.latency import DECODER, MAP, RECORDER_JS, decoder_release, map_click
+
+CHECKPOINT = "mnist-2d"  # what a class opens first: the app's default
+NEW = "shared-new"  # the checkpoint written while the sessions are open
+CLK = os.sysconf("SC_CLK_TCK")
+MAP_LOADED_JS = e2e_helpers().MAP_LOADED_JS
+
+
+def nginx_missing() -> str | None:
+    """Why this bench cannot run here (no nginx, no Chromium), or None."""
+    if shutil.which("nginx") is None:
+        return "nginx is not installed (Debian: apt-get install nginx-light)"
+    return chromium_missing()
+
+
+# --- the deployment -------------------------------------------------------------------------------------
+
+
+def free_ports(n: int) -> int:
+    """The first of n consecutive ports that are free now (deploy/replicas.sh numbers replicas from one)."""
+    import socket
+
+    for _ in range(50):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            first = s.getsockname()[1]
+        try:
+            for port in range(first, first + n):
+                with socket.socket() as s:
+                    s.bind(("127.0.0.1", port))
+            return first
+        except OSError:
+            continue
+    raise RuntimeError(f"no {n} consecutive free ports")
+
+
+def healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+            return r.status == 200
+    except OSError:
+        return False
+
+
+@dataclass
+class Deployment:
+    url: str  # the proxy
+    ports: list[int]  # the replicas'
+    run_dir: Path
+    script: subprocess.Popen
+    pids: dict[int, int] = field(default_factory=dict)  # port -> the replica's process id
+
+
+def children(pid: int) -> list[int]:
+    """Process ids whose parent is pid (from /proc)."""
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            out.append(int(stat.parent.name))
+    return out
+
+
+def tree(pid: int) -> list[int]:
+    """pid and all its descendants (a replica's training workers, if any)."""
+    found, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        found.append(p)
+        todo.extend(children(p))
+    return found
+
+
+def usage(pid: int) -> tuple[float, float]:
+    """(RSS in MB, CPU seconds user + system) of pid's process tree; processes gone meanwhile count 0."""
+    rss = cpu = 0.0
+    for p in tree(pid):
+        try:
+            status = Path(f"/proc/{p}/status").read_text()
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        rss += int(re.search(r"VmRSS:\s+(\d+) kB", status).group(1)) / 1024 if "VmRSS" in status else 0
+        cpu += (int(fields[11]) + int(fields[12])) / CLK  # utime, stime (fields 14 and 15 of stat)
+    return rss, cpu
+
+
+@contextmanager
+def deployment(root: Path, run_dir: Path, replicas: int = 2, timeout: float = 300):
+    """deploy/replicas.sh with `replicas` replicas over `root`, on free ports; stopped (SIGTERM) at the end."""
+    listen, first = free_ports(1), free_ports(replicas)
+    env = {**os.environ, "PYTHON": sys.executable, "RUN_DIR": str(run_dir)}
+    cmd = ["bash", "deploy/replicas.sh", "--replicas", str(replicas), "--listen", f"127.0.0.1:{listen}",
+           "--first-port", str(first), "--checkpoints", str(root)]
+    log = open(run_dir / "replicas.sh.log", "wb")  # noqa: SIM115 - closed below, after the script stops
+    script = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    dep = Deployment(f"http://127.0.0.1:{listen}", list(range(first, first + replicas)), run_dir, script)
+    try:
+        deadline = time.monotonic() + timeout
+        while not healthy(dep.url):
+            if script.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"deploy/replicas.sh did not come up:\n{(run_dir / 'replicas.sh.log').read_text()}")
+            time.sleep(0.5)
+        for pid in children(script.pid):
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+            if b"explorer" in cmdline and b"--port" in cmdline:
+                dep.pids[int(cmdline[cmdline.index(b"--port") + 1])] = pid
+        assert sorted(dep.pids) == dep.ports, (dep.pids, dep.ports)
+        yield dep
+    finally:
+        script.send_signal(signal.SIGTERM)  # the script's trap stops nginx and every replica
+        try:
+            script.wait(60)
+        except subprocess.TimeoutExpired:
+            os.killpg(script.pid, signal.SIGKILL)  # the group this bench started, by its id
+            script.wait()
+        log.close()
+
+
+def routes_in_log(access_log: Path) -> dict[str, set[str]]:
+    """route cookie -> the replicas nginx sent its requests to (access log in deploy/nginx.conf.in's format)."""
+    out: dict[str, set[str]] = defaultdict(set)
+    for line in access_log.read_text().splitlines():
+        m = re.search(r"upstream=(\S+) route=(\S+)", line)
+        if m and m.group(1) != "-":
+            out[m.group(2)].add(m.group(1))
+    return out
+
+
+# --- the sessions ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class Session:
+    page: object
+    replicas: set = field(default_factory=set)  # X-Latent-Lab-Replica of every response
+    route: str = ""
+    open_s: float = float("nan")
+
+    @property
+    def replica(self) -> str:
+        return next(iter(self.replicas)) if len(self.replicas) == 1 else "several: " + ", ".join(sorted(self.replicas))
+
+
+async def open_session(browser, url: str) -> Session:
+    """A fresh context on Explore, waited until the decoder and the map answer; records the replica of every
+    response."""
+    context = await browser.new_context(viewport={"width": 1200, "height": 900})
+    context.set_default_timeout(180_000)  # 16 sessions starting at once on a shared 2-core machine
+    page = await context.new_page()
+    session = Session(page)
+    base = url.split("/?")[0]
+    page.on("response", lambda r: r.url.startswith(base)
+            and session.replicas.add(r.headers.get("x-latent-lab-replica") or "none"))
+    t0 = time.perf_counter()
+    await page.goto(url)
+    await page.locator(f'{DECODER}[data-ready="true"]').wait_for()
+    await page.wait_for_function(MAP_LOADED_JS, arg=MAP)
+    session.open_s = time.perf_counter() - t0
+    await page.locator('[data-testid="point-map"]').scroll_into_view_if_needed()
+    await page.evaluate(RECORDER_JS)
+    session.route = next((c["value"] for c in await context.cookies() if c["name"] == "latentlab_route"), "")
+    return session
+
+
+async def frames(page) -> int:
+    return int(await page.locator(f"{DECODER} [data-frames]").get_attribute("data-frames") or 0)
+
+
+async def interact(session: Session, k: int) -> dict:
+    """A decoder drag and release, then a map click: frames drawn during the drag, ms to each rerun's end."""
+    before = await frames(session.page)
+    release = await decoder_release(session.page, k)
+    drawn = await frames(session.page) - before
+    click = await map_click(session.page, k)
+    return {"frames": drawn, "release_ms": release and release["done_ms"], "click_ms": click and click["done_ms"]}
+
+
+async def sees_checkpoint(session: Session, name: str) -> bool:
+    """Is `name` among the options of the session's checkpoint picker, after the session goes to another page
+    through the sidebar (a full rerun of the same session: a map click reruns only the map's fragment, and the
+    sidebar lists the folder on full runs)?"""
+    page = session.page
+    await page.locator('[data-testid="stSidebarNav"] a', has_text="Generate").click()
+    await page.wait_for_url("**/generate**")
+    await page.wait_for_selector(APP_DONE)
+    await page.locator(".st-key-checkpoint input").click()
+    try:
+        await page.get_by_role("option", name=name, exact=True).wait_for(timeout=30_000)
+        return True
+    except Exception:  # playwright's TimeoutError: not listed
+        return False
+    finally:
+        await page.keyboard.press("Escape")
+
+
+async def warm_up(browser, dep: Deployment) -> None:
+    """One session straight on each replica's port (not through the proxy), opened, used once and closed, so
+    that the model, the encoded test set and the map are cached before anything is measured."""
+    for port in dep.ports:
+        s = await open_session(browser, f"http://127.0.0.1:{port}/?ckpt={CHECKPOINT}")
+        await interact(s, 0)
+        await s.page.context.close()
+    await asyncio.sleep(2)
+
+
+def publish_checkpoint(root: Path, train: bool) -> str:
+    """A new checkpoint in the shared folder, the command line's way: trained (1 epoch on digits), or copied in
+    (copy to a hidden temp name, then one rename: what pickers see is whole). Returns how."""
+    if train:
+        env = {**os.environ, "LATENT_LAB_CHECKPOINTS": str(root), "OMP_NUM_THREADS": "1", "PYTHONPATH": str(REPO)}
+        subprocess.run([sys.executable, "-m", "vae_core", "train", "--data", "digits", "--epochs", "1", "--latent-dim",
+                        "2", "--out", NEW, "--seed", "0"], cwd=REPO, env=env, check=True, capture_output=True)
+        return "trained by `python -m vae_core train --data digits --epochs 1` into the shared folder"
+    tmp = root / f".tmp-{NEW}"
+    shutil.copytree(root / "digits-2d", tmp)
+    tmp.rename(root / NEW)
+    return "digits-2d copied into the shared folder (temp name, then a rename)"
+
+
+async def run(dep: Deployment, root: Path, n: int, levels: list[int], train: bool) -> dict:
+    out: dict = {"rows": [], "concurrent": [], "cpu": {}, "mem": {}}
+    async with chromium_browser() as browser:
+        await warm_up(browser, dep)
+        warm = {port: usage(pid) for port, pid in dep.pids.items()}
+        # Open the sessions four at a time (a class arriving), topped up until every replica has one.
+        sessions: list[Session] = []
+        gate = asyncio.Semaphore(4)
+
+        async def one() -> Session:
+            async with gate:
+                return await open_session(browser, f"{dep.url}/?ckpt={CHECKPOINT}")
+
+        sessions += await asyncio.gather(*(one() for _ in range(n)))
+        while len({s.replica for s in sessions}) < len(dep.ports) and len(sessions) < n + 8:
+            sessions.append(await one())
+        opened = {port: usage(pid) for port, pid in dep.pids.items()}
+        # Each session acts alone (the others idle): the server's CPU per committed change.
+        for k, s in enumerate(sessions):
+            row = await interact(s, k + 1)
+            out["rows"].append({"session": k, "replica": s.replica, "route": s.route, "open_s": s.open_s, **row})
+        acted = {port: usage(pid) for port, pid in dep.pids.items()}
+        # Many click at once: the answer time of a click as concurrency grows.
+        for c in levels:
+            clicks = await asyncio.gather(*(map_click(s.page, 200 + c + i) for i, s in enumerate(sessions[:c])))
+            out["concurrent"].append((c, [r["done_ms"] if r else None for r in clicks]))
+        out["published"] = publish_checkpoint(root, train)
+        seen = {}
+        for s in sessions:  # one session on each replica looks for it in its picker
+            if s.replica not in seen and not s.replica.startswith("several"):
+                seen[s.replica] = await sees_checkpoint(s, NEW)
+        out["seen"] = seen
+        after = {port: usage(pid) for port, pid in dep.pids.items()}
+        for s in sessions:
+            await s.page.context.close()
+    await asyncio.sleep(2)  # nginx logs each websocket as it closes
+    for port in dep.ports:
+        addr = f"127.0.0.1:{port}"
+        mine = [r for r in out["rows"] if r["replica"] == addr]
+        out["mem"][addr] = (warm[port][0], opened[port][0], after[port][0], len(mine))
+        out["cpu"][addr] = (opened[port][1] - warm[port][1], acted[port][1] - opened[port][1], len(mine))
+    out["log_routes"] = routes_in_log(dep.run_dir / "access.log")
+    return out
+
+
+# --- the report -----------------------------------------------------------------------------------------
+
+
+def report(out: dict, per_minute: float) -> bool:
+    """Print the tables; True when every check passed."""
+    rows = out["rows"]
+    print(table(["session", "replica (every response)", "open s", "drag: frames drawn", "release: rerun ms",
+                 "map click: rerun ms"],
+                [[r["session"], r["replica"], r["open_s"], r["frames"], r["release_ms"] or "none",
+                  r["click_ms"] or "none"] for r in rows]))
+    routes = out["log_routes"]
+    mine = [routes.get(r["route"], set()) for r in rows]
+    sticky = all(len(r["replica"].split(",")) == 1 and not r["replica"].startswith("several") for r in rows)
+    logged = all(len(m) == 1 and m == {r["replica"]} for m, r in zip(mine, rows, strict=True))
+    works = all(r["frames"] > 0 and r["release_ms"] and r["click_ms"] for r in rows)
+    seen = out["seen"]
+    print(f"\nsticky (every response of a session from one replica): {'yes' if sticky else 'NO'}; "
+          f"nginx's log agrees, websocket included: {'yes' if logged else 'NO'}")
+    print(f"drag and map click work in every session: {'yes' if works else 'NO'}")
+    print(f"new checkpoint ({out['published']}) in the picker: "
+          + ", ".join(f"{rep}: {'yes' if ok else 'NO'}" for rep, ok in seen.items()) + "\n")
+
+    mem_rows, cpu_rows, per_session, per_change, per_open = [], [], [], [], []
+    for addr, (warm, opened, after, k) in out["mem"].items():
+        each = (after - warm) / k if k else float("nan")
+        mem_rows.append([addr, k, warm, opened, after, each])
+        if k:
+            per_session.append(each)
+    print(table(["replica", "sessions", "RSS warm MB", "RSS sessions open MB", "RSS after acting MB",
+                 "MB per session"], mem_rows))
+    for addr, (cpu_open, cpu_act, k) in out["cpu"].items():
+        cpu_rows.append([addr, k, cpu_open / k if k else float("nan"), cpu_act / (2 * k) if k else float("nan")])
+        if k:
+            per_open.append(cpu_open / k)
+            per_change.append(cpu_act / (2 * k))
+    print()
+    print(table(["replica", "sessions", "server CPU s per page open", "server CPU s per committed change"],
+                cpu_rows))
+    print()
+    base = None
+    conc_rows = []
+    for c, times in out["concurrent"]:
+        ok = [t for t in times if t is not None]
+        base = base or median(ok)
+        conc_rows.append([c, median(ok), p95(ok), median(ok) / base, len(times) - len(ok)])
+    print(table(["sessions clicking at once", "median ms to rerun end", "p95 ms", "x one click alone",
+                 "no rerun in 20 s"], conc_rows))
+    change, opening, mb = median(per_change), median(per_open), median(per_session)
+    busy = change * per_minute
+    print(f"\nper session: {mb:.1f} MB (median over replicas); server CPU {opening:.2f} s per page open, "
+          f"{change:.3f} s per committed change")
+    print(f"sessions per core, at {per_minute:g} committed changes per student-minute: {busy:.2f} CPU s per "
+          f"session-minute -> {60 / busy:.0f} sessions per core (page opens not counted)" if busy > 0 else "")
+    print(load())
+    return sticky and logged and works and all(seen.values()) and len(seen) == len(out["mem"])
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m bench replicas", description=__doc__.splitlines()[0])
+    p.add_argument("--sessions", type=int, default=16, help="browser sessions through the proxy (default 16)")
+    p.add_argument("--per-minute", type=float, default=6.0,
+                   help="committed changes per student-minute for sessions per core (default 6: one per 10 s)")
+    p.add_argument("--quick", action="store_true", help="smoke settings: 2 sessions, a copied checkpoint")
+    args = p.parse_args(argv)
+    if why := nginx_missing():
+        print(f"skipped: {why}")
+        return 0
+    n = 2 if args.quick else args.sessions
+    levels = sorted({1, min(4, n), n})
+    header("replicas: a class through nginx on 2 app replicas")
+    print(f"{n} sessions on Explore ({CHECKPOINT}) through the proxy; clicks at once: {levels}\n", flush=True)
+    with tempfile.TemporaryDirectory(prefix="bench-replicas-") as tmp:
+        root = checkpoint_root(Path(tmp) / "checkpoints", (CHECKPOINT, "digits-2d"))
+        (Path(tmp) / "run").mkdir()
+        with deployment(root, Path(tmp) / "run") as dep:
+            out = asyncio.run(run(dep, root, n, levels, train=not args.quick))
+        ok = report(out, args.per_minute)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
