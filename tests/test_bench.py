@@ -214,12 +214,11 @@ def test_codec_quick():
 @pytest.mark.timeout(660)
 def test_replicas_quick():
     out = bench("replicas", "--quick", timeout=640)  # two replicas and a browser: minutes on a busy 2-core machine
-    sessions = rows(out, "")[1:]
-    sessions = [r for r in sessions if r[0].isdigit() and len(r) == 6]
+    sessions = [r for r in rows(out, "") if r[0].isdigit() and len(r) == 9]
     assert len(sessions) >= 2 and len({r[1] for r in sessions}) == 2  # both replicas served a session
-    assert all(int(r[3]) > 0 and r[4] != "none" and r[5] != "none" for r in sessions)  # drag and click answered
-    assert "sticky (every response of a session from one replica): yes" in out
-    assert "nginx's log agrees, websocket included: yes" in out
+    assert all(r[2].endswith(": yes") and "(0 websocket)" not in r[2] for r in sessions)  # websocket on its replica
+    assert all(int(r[6]) > 0 and r[7] != "none" and r[8] != "none" for r in sessions)  # drag and click answered
+    assert "sticky (every session's websocket and media on its replica, from nginx's log and the browser): yes" in out
     assert "drag and map click work in every session: yes" in out
     assert out.count(": yes", out.index("in the picker:")) == 2  # on both replicas
     assert len(rows(out, "127.0.0.1:")) == 4  # memory and CPU per replica
