@@ -49,6 +49,7 @@ from bench.latency import DECODER, DONE_JS, MAP, RECORDER_JS, SELECTION, decoder
 CHECKPOINT = "mnist-2d"  # what a class opens first: the app's default
 NEW = "shared-new"  # the checkpoint written while the sessions are open
 # Requests that only the session's own replica can answer (deploy/nginx.conf.in never retries them elsewhere).
+NO_RERUN: list[str] = []  # what the page showed after each click that no rerun followed
 SESSION_BOUND = re.compile(r"^/(_stcore/stream|_stcore/upload_file/|media/)")
 CLK = os.sysconf("SC_CLK_TCK")
 MAP_LOADED_JS = e2e_helpers().MAP_LOADED_JS
@@ -238,11 +239,13 @@ async def map_click(page, k: int) -> dict | None:
     await page.mouse.move(point["x"] - 4, point["y"])
     await page.mouse.move(point["x"], point["y"], steps=4)
     await page.mouse.click(point["x"], point["y"])
+    picked = page.locator(f'{SELECTION}[data-index="{point["index"]}"]')
     try:
         await page.wait_for_function(DONE_JS, timeout=120_000)
-    except Exception:  # playwright's TimeoutError
+    except Exception:  # playwright's TimeoutError: say whether the browser took the click at least
+        NO_RERUN.append("the browser selected the point" if await picked.count() else "the point was not selected")
         return None
-    await page.locator(f'{SELECTION}[data-index="{point["index"]}"]').wait_for()
+    await picked.wait_for()
     log = await page.evaluate("window.__lat")
     up = log["ups"][-1]
     after = [(st, t) for st, t in log["states"] if t >= up]
@@ -407,6 +410,8 @@ def report(out: dict, per_minute: float) -> bool:
         conc_rows.append([c, median(ok), p95(ok), median(ok) / base, len(times) - len(ok)])
     print(table(["sessions clicking at once", "median ms to rerun end", "p95 ms", "x one click alone",
                  "no rerun in 120 s"], conc_rows))
+    if NO_RERUN:
+        print(f"\nclicks with no rerun in 120 s: {len(NO_RERUN)} ({'; '.join(sorted(set(NO_RERUN)))})")
     change, opening, mb = median(per_change), median(per_open), median(per_session)
     busy = change * per_minute
     print(f"\nper session: {mb:.1f} MB (median over replicas); server CPU {opening:.2f} s per page open, "
