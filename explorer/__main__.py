@@ -38,11 +38,12 @@ def warm_default_data(root: Path) -> float:
     from explorer.shared import DEFAULT_CHECKPOINT
     from vae_core import checkpoint as ck
     from vae_core.data import DataError, load_dataset
+    from vae_core.served import PathRefused, server_spec
 
     t0 = time.perf_counter()
-    try:
-        load_dataset(ck.read_info(DEFAULT_CHECKPOINT, root).train_config.data)
-    except (ck.CheckpointError, DataError):
+    try:  # served, the default's data too stays inside the data folder (the pages then say why it does not open)
+        load_dataset(server_spec(ck.read_info(DEFAULT_CHECKPOINT, root).train_config.data))
+    except (ck.CheckpointError, DataError, PathRefused):
         pass
     return time.perf_counter() - t0
 
