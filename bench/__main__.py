@@ -19,6 +19,7 @@ NAMES = {
     "codec": "bits-back ANS file size vs -ELBO, PNG, gzip, bz2, lzma, WebP; encode/decode images/s",
     "dist": "torchrun data-parallel training (2 CPU processes, gloo) vs one process: test -ELBO, images/s",
     "pointmap": "request -> map drawn: plotly vs the canvas point_map, same points; redraw ms while panning",
+    "replicas": "N browser sessions through nginx on 2 replicas: sticky, MB per session, sessions per core",
 }
 
 

@@ -43,13 +43,14 @@ def warm_default_checkpoint(root: Path) -> float:
     from vae_core import checkpoint as ck
     from vae_core import modality
     from vae_core.data import DataError, load_dataset
+    from vae_core.served import PathRefused, server_spec
 
     t0 = time.perf_counter()
-    try:
+    try:  # served, the default's data too stays inside the data folder (the pages then say why it does not open)
         model, info = ck.load_checkpoint(DEFAULT_CHECKPOINT, root)
-        items = modality.items_of(load_dataset(info.train_config.data, shared=True))[0]
+        items = modality.items_of(load_dataset(server_spec(info.train_config.data), shared=True))[0]
         modality.encode_items(model, items, cache_dir=ck.cache_dir(info))
-    except (ck.CheckpointError, DataError):
+    except (ck.CheckpointError, DataError, PathRefused):
         pass
     return time.perf_counter() - t0
 

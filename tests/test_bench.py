@@ -5,6 +5,7 @@ browser ones are marked e2e and skip without Debian's Chromium.
 """
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -62,7 +63,7 @@ def test_usage_lists_every_benchmark(capsys):
     assert bench_main([]) == 2
     out = capsys.readouterr().out
     names = ("train", "quality", "drag", "latency", "startup", "map", "pages", "imports", "text", "codec", "dist",
-             "pointmap", "text_speed")
+             "pointmap", "text_speed", "replicas")
     assert all(f"  {name} " in out for name in names)
     assert set(NAMES) == set(names)
 
@@ -213,3 +214,19 @@ def test_codec_quick():
     out = bench("codec", "--quick")
     assert "exact: True" in out
     assert number(rows(out, "bits-back ANS")[0][2].replace(",", "")) > 0
+
+
+@pytest.mark.e2e
+@needs_chromium
+@pytest.mark.skipif(shutil.which("nginx") is None, reason="nginx not installed (apt-get install nginx-light)")
+@pytest.mark.timeout(660)
+def test_replicas_quick():
+    out = bench("replicas", "--quick", timeout=640)  # two replicas and a browser: minutes on a busy 2-core machine
+    sessions = [r for r in rows(out, "") if r[0].isdigit() and len(r) == 9]
+    assert len(sessions) >= 2 and len({r[1] for r in sessions}) == 2  # both replicas served a session
+    assert all(r[2].endswith(": yes") and "(0 websocket)" not in r[2] for r in sessions)  # websocket on its replica
+    assert all(int(r[6]) > 0 and r[7] != "none" and r[8] != "none" for r in sessions)  # drag and click answered
+    assert "sticky (every session's websocket and media on its replica, from nginx's log and the browser): yes" in out
+    assert "drag and map click work in every session: yes" in out
+    assert out.count(": yes", out.index("in the picker:")) == 2  # on both replicas
+    assert len(rows(out, "127.0.0.1:")) == 4  # memory and CPU per replica

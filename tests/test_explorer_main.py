@@ -1,5 +1,6 @@
 """`python -m explorer`: which checkpoints folder it serves, and a clear error for a missing one."""
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -41,6 +42,33 @@ def test_the_default_checkpoint_is_loaded_and_its_test_set_encoded_before_servin
     cache = ck.cache_dir(ck.read_info(DEFAULT_CHECKPOINT, tmp_path))
     assert [p.name.split("-")[0] for p in cache.glob("*.npz")] == ["encoded"]
     warm_default_checkpoint(tmp_path / "no-such-folder")  # no default there: nothing to warm, no error
+
+
+def test_served_the_default_checkpoints_data_outside_the_data_folder_is_not_read(tmp_path, monkeypatch):
+    import shutil
+
+    from explorer.__main__ import warm_default_checkpoint
+    from vae_core import data
+
+    root = tmp_path / "checkpoints"
+    shutil.copytree(REPO / "checkpoints" / "mnist-2d", root / "mnist-2d", ignore=shutil.ignore_patterns("cache"))
+    config = json.loads((root / "mnist-2d" / "config.json").read_text())
+    config["data"] = config["train"]["data"] = "idx:/etc"
+    (root / "mnist-2d" / "config.json").write_text(json.dumps(config))
+    seen = []
+
+    def load_dataset(spec, **kw):
+        seen.append(spec)
+        raise data.DataError("recorded, not read")
+
+    monkeypatch.setattr(data, "load_dataset", load_dataset)
+    monkeypatch.setenv("LATENT_LAB_SERVED", "1")
+    monkeypatch.setenv("LATENT_LAB_DATA_DIR", str(tmp_path / "data"))
+    warm_default_checkpoint(root)
+    assert seen == []
+    monkeypatch.delenv("LATENT_LAB_SERVED")
+    warm_default_checkpoint(root)
+    assert seen == ["idx:/etc"]  # local: the user's own checkpoint, read as written
 
 
 def test_served_mode_is_off_unless_asked_and_the_data_folder_is_absolute(tmp_path, monkeypatch):

@@ -1,10 +1,13 @@
-"""vae_core/served.py: in served mode a typed folder stays inside the data folder, whatever the trick."""
+"""vae_core/served.py: in served mode a typed folder, and the data a checkpoint names, stay inside the data folder
+(or the uploads folder), whatever the trick."""
 
 import os
+import tempfile
 
 import pytest
 
-from vae_core.served import PathRefused, confine, data_dir, is_served, server_folder
+from vae_core.served import PathRefused, confine, data_dir, is_served, server_folder, server_spec
+from vae_core.uploads import save_upload, upload_folder
 
 
 @pytest.fixture
@@ -84,3 +87,45 @@ def test_served_mode_confines_or_reads_nothing(data):
         server_folder("/etc", env)
     with pytest.raises(PathRefused, match="reads no folders from its disk: upload an .npz"):
         server_folder("mnist", {"LATENT_LAB_SERVED": "1"})
+
+
+# --- a checkpoint's data spec (server_spec): what the pages other than Train read ---
+
+SERVED = {"LATENT_LAB_SERVED": "1"}
+
+
+def test_specs_pass_unchanged_locally_and_for_built_in_sets(data):
+    assert server_spec("idx:/etc", {}) == "idx:/etc"  # local: the user owns the machine
+    env = {**SERVED, "LATENT_LAB_DATA_DIR": str(data)}
+    for spec in ("mnist", "digits", "shapes:32", "grammar", "pydoc", "mnist-bin"):
+        assert server_spec(spec, env) == spec
+
+
+def test_a_spec_inside_the_data_folder_is_resolved(data):
+    env = {**SERVED, "LATENT_LAB_DATA_DIR": str(data)}
+    assert server_spec("idx:mnist", env) == f"idx:{(data / 'mnist').resolve()}"
+    assert server_spec(f"idx:{data / 'mnist'}", env) == f"idx:{(data / 'mnist').resolve()}"
+
+
+@pytest.mark.parametrize("spec", ["idx:/etc", "idx:../secret", "npz:../secret/passwd", "folder:/",
+                                  "text:/etc/passwd", "idx:mnist/../../secret"])
+def test_a_spec_outside_the_data_folder_is_refused(data, spec):
+    env = {**SERVED, "LATENT_LAB_DATA_DIR": str(data)}
+    with pytest.raises(PathRefused) as exc:
+        server_spec(spec, env)
+    assert str(exc.value) == (f"its data {spec!r} is outside the server's data folder; a served app reads only "
+                              "the data folder and uploads (retrain it on the Train page, or move its data into "
+                              "the data folder)")
+    assert str(data) not in str(exc.value)
+
+
+def test_without_a_data_folder_only_uploads_are_read(data, tmp_path, monkeypatch):
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    upload = save_upload(b"not checked here")
+    assert upload.parent == upload_folder()
+    assert server_spec(f"npz:{upload}", SERVED) == f"npz:{upload.resolve()}"
+    with pytest.raises(PathRefused, match="names a path on the server, and this server reads no folders"):
+        server_spec(f"idx:{data / 'mnist'}", SERVED)
+    os.symlink(data.parent / "secret" / "passwd", upload_folder() / "link.npz")  # a link out of the uploads
+    with pytest.raises(PathRefused, match="reads no folders"):
+        server_spec(f"npz:{upload_folder() / 'link.npz'}", SERVED)

@@ -5,6 +5,11 @@ A server for a class is started with `python -m explorer --served [--data-dir DI
 LATENT_LAB_SERVED=1 and LATENT_LAB_DATA_DIR=DIR under a plain `streamlit run`); then a typed folder must lie inside
 DIR once every symlink is followed, and so must every file in it, and with no DIR no folder is read at all:
 uploads are the only way in. The page calls `server_folder`; the rules live here, with their unit tests.
+
+Other pages read the data spec a checkpoint's config.json names (`idx:/some/folder`), and a checkpoint can be
+copied in by anyone with the CLI or written by hand, so in served mode `server_spec` holds those paths to the
+same rule (inside the data folder), with one more place allowed: the app's own uploads folder, where a checkpoint
+trained on an uploaded .npz points. Built-in sets (mnist, digits, shapes, grammar, pydoc) name no path.
 """
 
 from __future__ import annotations
@@ -62,3 +67,34 @@ def server_folder(user_path: str, environ: dict | None = None) -> str:
     if root is None:
         raise PathRefused("this server reads no folders from its disk: upload an .npz file instead")
     return str(confine(user_path, root))
+
+
+PATH_KINDS = ("idx", "npz", "folder", "text")  # the spec kinds whose argument is a path on the server
+
+
+def server_spec(spec: str, environ: dict | None = None) -> str:
+    """The data spec the server should load for a checkpoint's `spec`: as written when the app runs locally or
+    the spec names a built-in set; when served, a path spec with its path confined to the data folder (or the
+    uploads folder), resolved. PathRefused, naming the spec, for anything else; a malformed spec is left to
+    load_dataset's DataError."""
+    if not is_served(environ):
+        return spec
+    kind, _, arg = str(spec).strip().partition(":")
+    if kind not in PATH_KINDS or not arg:
+        return spec
+    from .uploads import upload_folder  # numpy and the data module: only for a path spec on a served app
+
+    uploads = upload_folder().resolve()
+    target = Path(arg).resolve() if Path(arg).is_absolute() and "\0" not in arg else None
+    if target is not None and target.is_relative_to(uploads) and target.is_file():
+        return f"{kind}:{target}"
+    root = data_dir(environ)
+    refusal = (f"its data {spec!r} is outside the server's data folder; a served app reads only the data "
+               "folder and uploads (retrain it on the Train page, or move its data into the data folder)")
+    if root is None:
+        raise PathRefused(f"its data {spec!r} names a path on the server, and this server reads no folders from "
+                          "its disk (retrain it on an uploaded .npz)")
+    try:
+        return f"{kind}:{confine(arg, root)}"
+    except PathRefused:
+        raise PathRefused(refusal) from None

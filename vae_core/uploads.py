@@ -163,13 +163,18 @@ def check_npz_upload(data: bytes, max_bytes: int = MAX_UPLOAD_BYTES, max_values:
     return data
 
 
+def upload_folder() -> Path:
+    """Where save_upload keeps uploaded files (a served app reads these besides its data folder)."""
+    return Path(tempfile.gettempdir()) / "latent-lab-uploads"
+
+
 def save_upload(data: bytes, suffix: str = ".npz") -> Path:
     """Keep an uploaded file under the temp folder, named by its content hash, written atomically.
 
     Same bytes, same path: re-uploads cost nothing and the checkpoint's data spec stays valid for
     as long as the temp folder is kept.
     """
-    folder = Path(tempfile.gettempdir()) / "latent-lab-uploads"
+    folder = upload_folder()
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{hashlib.sha256(data).hexdigest()[:24]}{suffix}"
     if not path.exists():
@@ -197,4 +202,4 @@ def _short(exc: Exception) -> str:
 
 __all__ = ["MAX_UPLOAD_BYTES", "MAX_IMAGE_SIDE", "MAX_IMAGE_PIXELS", "MAX_NPZ_VALUES", "UploadError",
            "check_upload_size", "check_npz_upload", "load_uploaded_image", "load_uploaded_npz", "save_upload",
-           "describe_data"]
+           "upload_folder", "describe_data"]

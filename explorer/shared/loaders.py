@@ -16,6 +16,7 @@ from vae_core.data import DataError
 from vae_core.losses import kl_per_dim
 from vae_core.models import VAE
 from vae_core.projection import project_latents
+from vae_core.served import PathRefused, server_spec
 
 
 @st.cache_resource(show_spinner="Loading the model...", max_entries=8)
@@ -31,7 +32,12 @@ def load_model(name: str):
 
 @st.cache_data(show_spinner="Loading the dataset...", max_entries=4)
 def load_test_set(spec: str) -> tuple[np.ndarray, np.ndarray | None, list[str] | None]:
-    """The test split (x: images (N, C, H, W) or sentences (N,) str, labels (N,) or None, class names) of a spec."""
+    """The test split (x: images (N, C, H, W) or sentences (N,) str, labels (N,) or None, class names) of a spec.
+    Served to others, a spec's path must lie in the data or uploads folder (vae_core.served): DataError if not."""
+    try:  # a checkpoint's config.json may name any path (/etc, ../..): every page's data read passes here
+        spec = server_spec(spec)
+    except PathRefused as exc:
+        raise DataError(str(exc)) from None
     # Looked up when called, not bound at import: a stand-in for load_dataset that a test had in place when this
     # module was first imported (tests/test_explorer_main.py) once stayed here for the rest of the process.
     return modality.items_of(data.load_dataset(spec, shared=True))  # only read, and st.cache_data copies it
