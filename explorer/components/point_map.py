@@ -40,7 +40,7 @@ from explorer.components.map_overlay import TEST_DELAY_ENV, MapClick, MapMarker,
 from explorer.components.static_files import publish, static_folder, static_url
 
 _HERE = Path(__file__).parent
-JS_FILES = ("decoder_runtime.js", "points.js", "point_map_draw.js", "point_map.js")  # base64ToFloat32 is in the runtime
+JS_FILES = ("program_loader.js", "points.js", "point_map_draw.js", "point_map.js")  # base64ToFloat32 is in the loader
 _component = st.components.v2.component(
     "latent_lab.point_map",
     html=(_HERE / "point_map.html").read_text(),

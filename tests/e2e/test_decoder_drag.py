@@ -3,24 +3,16 @@
 import json
 
 import pytest
+from panel_harness import ROOT, runs, shown_z
 from playwright.sync_api import expect
 
 pytestmark = pytest.mark.e2e
 
 DEMO = "tests/e2e/decoder_demo.py"
-ROOT = '[data-testid="latent-decoder"]'
 
 
 def canvas_pixels(page) -> str:
     return page.locator(f"{ROOT} canvas").evaluate("c => c.toDataURL()")
-
-
-def shown_z(page) -> list[float]:
-    return json.loads(page.locator(".st-key-decoder-result").inner_text())
-
-
-def runs(page) -> int:
-    return int(page.locator(".st-key-decoder-runs").inner_text())
 
 
 def open_decoder(page, e2e, url: str) -> None:
