@@ -2,12 +2,8 @@
 // decode(z) -> image. Tensors are flat Float32Arrays, feature maps channels-last (HWC); every buffer
 // is allocated once when the program is compiled.
 //
-// Components that decode in the browser (latent_decoder.js, selection_view.js) are sent with this file
-// in front of their own code (see explorer/components/decoder_runtime.py): a component's JS is one module.
-
-// program hash -> Promise of a compiled decoder. On globalThis, not in the module: each component is its
-// own module, and the decoder panel and the selection view of one page should fetch a program once.
-const decoders = (globalThis.__latentLabDecoders ??= new Map());
+// Components that decode in the browser (latent_decoder.js, selection_view.js) are sent with program_loader.js
+// and this file in front of their own code (explorer.components.bundle): a component's JS is one module.
 
 const size = (shape) => shape.reduce((a, b) => a * b, 1);
 
@@ -160,36 +156,10 @@ export function compile(program, weights) {
   };
 }
 
-export function base64ToFloat32(text) {
-  const chars = atob(text), bytes = new Uint8Array(chars.length);
-  for (let i = 0; i < chars.length; i++) bytes[i] = chars.charCodeAt(i);
-  return new Float32Array(bytes.buffer);
-}
-
-async function fetchProgram(src) {
-  if (src.program) return compile(src.program, base64ToFloat32(src.program.weights_b64));
-  const get = async (url) => {
-    const r = await fetch(url);
-    if (!r.ok) throw new Error(`${url}: HTTP ${r.status} (is server.enableStaticServing on?)`);
-    return r;
-  };
-  const [program, buffer] = await Promise.all([
-    get(src.program_url).then((r) => r.json()),
-    get(src.weights_url).then((r) => r.arrayBuffer()),
-  ]);
-  return compile(program, new Float32Array(buffer));
-}
-
 /** src: {hash, program_url, weights_url} or {hash, program} -> Promise of a compiled decoder, cached by hash. */
 export function loadDecoder(src) {
-  if (!decoders.has(src.hash)) {
-    const promise = fetchProgram(src);
-    promise.catch(() => decoders.delete(src.hash)); // let a later render retry
-    decoders.set(src.hash, promise);
-  }
-  return decoders.get(src.hash);
+  return loadProgram(src, compile, "image");
 }
-
 
 /** Write decode's HWC output (values in [0, 1]) into an ImageData of the same height and width. */
 export function toImageData(out, imageShape, image) {

@@ -1,7 +1,7 @@
 // The interpolation strip, computed and drawn in the browser: the path from mu_A to mu_B (interpolate.js)
 // decoded with the in-browser decoder into one canvas, redrawn on every input of the steps slider while it
 // is dragged; the release sends the steps to Python, whose rerun redraws the map path and the norms.
-// decoder_runtime.js, points.js and interpolate.js come in front of this file.
+// program_loader.js, decoder_runtime.js, points.js and interpolate.js come in front of this file.
 
 const strips = new WeakMap(); // component root -> state that survives reruns
 const PAD = 1; // white pixels between tiles, as vae_core.images.crisp_grid leaves

@@ -18,7 +18,7 @@ from explorer.components import bundle, points
 from explorer.components.latent_decoder import decoder_source
 
 _HERE = Path(__file__).parent
-JS_FILES = ("decoder_runtime.js", "points.js", "interpolate.js", "interpolation_strip.js")
+JS_FILES = ("program_loader.js", "decoder_runtime.js", "points.js", "interpolate.js", "interpolation_strip.js")
 _component = st.components.v2.component(
     "latent_lab.interpolation_strip",
     html=(_HERE / "interpolation_strip.html").read_text(),

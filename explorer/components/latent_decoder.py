@@ -1,11 +1,8 @@
-"""Latent sliders that decode in the browser while dragging.
+"""Latent sliders that decode in the browser while dragging: the image panel.
 
-docs/ARCHITECTURE.md, "Real-time decoding in the browser", has the whole path.
-
-The decoder's weights travel once, as static files named by the program's hash
-(`<main script dir>/static/decoders/<hash>.json|.bin`, see static_files.py). Each rerun
-sends only a few hundred bytes: the hash, the slider layout and z. Without static serving
-the program goes inline (base64) as a fallback, resent with every new z: keep serving on.
+docs/ARCHITECTURE.md, "Real-time decoding in the browser", has the whole path. The sliders, the z kept across
+reruns and the decoder's static files are slider_panel.py's (shared with the text panel); this module adds the
+image: decoder_runtime.js runs vae_core.export's program and latent_decoder.js draws it on a canvas.
 
 Other components move the sliders from the browser: a window event "latent-lab:set-z"
 with detail {target: key, z} (selection_view.js sends one when a map click picks a point).
@@ -13,32 +10,13 @@ with detail {target: key, z} (selection_view.js sends one when a map click picks
 
 from __future__ import annotations
 
-import base64
-import json
-import logging
-import weakref
-from pathlib import Path
-
-import streamlit as st
 from torch import nn
 
-from explorer.components import bundle
-from explorer.components.static_files import publish, static_folder, static_url
+from explorer.components.slider_panel import SourceCache, panel_component, slider_panel
 from vae_core.export import export_decoder
 
-_LOG = logging.getLogger(__name__)
-_HERE = Path(__file__).parent
-JS_FILES = ("decoder_runtime.js", "latent_decoder.js")
-_component = st.components.v2.component(
-    "latent_lab.latent_decoder",
-    html=(_HERE / "latent_decoder.html").read_text(),
-    css=(_HERE / "latent_decoder.css").read_text(),
-    js=bundle(JS_FILES),
-)
-
-# model -> (weights fingerprint, static dir, source): exporting and hashing a conv
-# decoder costs ~15 ms, too much to repeat on every rerun.
-_sources: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_component, JS_FILES = panel_component("latent_lab.latent_decoder", "decoder_runtime.js", "latent_decoder")
+_sources = SourceCache(export_decoder)
 
 
 def latent_decoder(
@@ -59,56 +37,10 @@ def latent_decoder(
     the last dragged z stands. `size` is the image's width in CSS pixels (rounded
     down to a whole multiple of its pixels).
     """
-    z = [float(v) for v in z]
-    dims = list(range(len(z))) if dims is None else [int(d) for d in dims]
-    labels = [f"z{d}" for d in dims] if labels is None else [str(s) for s in labels]
-    if len(labels) != len(dims) or not all(0 <= d < len(z) for d in dims):
-        raise ValueError(f"dims {dims} and labels {labels} must match, within z of length {len(z)}")
-    src = decoder_source(model)
-    if src["latent_dim"] != len(z):
-        raise ValueError(f"the decoder takes z of length {src['latent_dim']}, got {len(z)}")
-
-    dragged = (st.session_state[key].get("z") if key in st.session_state else None) or None
-    current = _latest_z(key, z, dragged)
-    data = {"key": key, "src": src, "z": current, "dims": dims, "labels": labels, "min": float(value_range[0]),
-            "max": float(value_range[1]), "step": float(step), "size": int(size)}
-    _component(key=key, data=data, on_z_change=lambda: None)
-    return list(current)
-
-
-def _latest_z(key: str, passed: list[float], dragged: list[float] | None) -> list[float]:
-    """Whichever changed since the previous run wins: a new drag end, else a new z from the caller."""
-    fresh = {"passed": passed, "dragged": None, "z": passed}
-    memo = st.session_state.setdefault(f"_latent_decoder_{key}", fresh)
-    if dragged is not None and dragged != memo["dragged"]:
-        memo["z"] = [float(v) for v in dragged]
-    elif passed != memo["passed"]:
-        memo["z"] = passed
-    memo["passed"], memo["dragged"] = passed, dragged
-    return memo["z"]
+    return slider_panel(_component, lambda: decoder_source(model), z, dims, key=key, labels=labels,
+                        value_range=value_range, step=step, size=size)
 
 
 def decoder_source(model: nn.Module) -> dict:
     """Where the browser finds this model's decoder: static file URLs, or the program inline."""
-    # Parameters bump `_version` on every in-place update (optimizer steps,
-    # load_state_dict), so a model trained in place is exported again.
-    fingerprint = tuple((p.data_ptr(), p._version) for p in model.parameters())
-    folder = static_folder("decoders")
-    cached = _sources.get(model)
-    if cached is not None and cached[:2] == (fingerprint, folder) and (
-            folder is None or (folder / f"{cached[2]['hash']}.bin").exists()):
-        return cached[2]
-    payload = export_decoder(model)
-    digest, latent_dim = payload["hash"], payload["latent_dim"]
-    if folder is None:
-        # Works, but each new z (every drag end) then resends the whole program with it.
-        _LOG.warning("server.enableStaticServing is off: decoder weights go inline, megabytes per rerun")
-        src = {"hash": digest, "latent_dim": latent_dim, "program": payload}
-    else:
-        weights = payload.pop("weights_b64")
-        publish(folder, f"{digest}.bin", base64.b64decode(weights))  # raw little-endian float32
-        publish(folder, f"{digest}.json", json.dumps(payload).encode())
-        src = {"hash": digest, "latent_dim": latent_dim, "program_url": static_url(folder, f"{digest}.json"),
-               "weights_url": static_url(folder, f"{digest}.bin")}
-    _sources[model] = (fingerprint, folder, src)
-    return src
+    return _sources.source(model)

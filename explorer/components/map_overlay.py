@@ -89,6 +89,20 @@ def parse_click(value) -> MapClick | None:
     return MapClick(index, x, y)
 
 
+def click_callback(key: str, on_click: Callable[[MapClick], None] | None) -> Callable[[], None]:
+    """The on_click_change callback of a component (this overlay, point_map) keyed `key`: the click it reported,
+    as a MapClick, goes to on_click (nothing happens without one, or for a malformed report)."""
+
+    def clicked() -> None:
+        click = parse_click((st.session_state.get(key) or {}).get("click"))
+        if click is not None and on_click is not None:
+            if delay := float(os.environ.get(TEST_DELAY_ENV) or 0):
+                time.sleep(delay)  # tests only: Python answers late, so what the browser drew alone shows
+            on_click(click)
+
+    return clicked
+
+
 def map_overlay(chart_key: str, markers: list[MapMarker], *, key: str, live_source: str | None = None,
                 linear: tuple[np.ndarray, np.ndarray] | None = None,
                 on_click: Callable[[MapClick], None] | None = None, answer_clicks: bool = False) -> None:
@@ -103,12 +117,5 @@ def map_overlay(chart_key: str, markers: list[MapMarker], *, key: str, live_sour
     selection_view answers in the next frame, before on_click's rerun.
     """
 
-    def clicked() -> None:
-        click = parse_click((st.session_state.get(key) or {}).get("click"))
-        if click is not None and on_click is not None:
-            if delay := float(os.environ.get(TEST_DELAY_ENV) or 0):
-                time.sleep(delay)  # tests only: Python answers late, so what the browser drew alone shows
-            on_click(click)
-
     data = marker_data(chart_key, markers, live_source, linear) | {"answer_clicks": answer_clicks}
-    _component(key=key, data=data, on_click_change=clicked)
+    _component(key=key, data=data, on_click_change=click_callback(key, on_click))

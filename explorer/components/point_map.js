@@ -1,7 +1,7 @@
 // The latent map on a 2-D canvas (explorer/components/point_map.py): points coloured by class or value, a
 // legend that hides classes, a colour bar, pan (drag), zoom (wheel, around the cursor), reset (double-click),
 // hover with the point's image, clicks (map_overlay's MapClick and "latent-lab:pick"), markers, and box and
-// lasso selection. decoder_runtime.js (base64ToFloat32), points.js (the sprite sheet) and point_map_draw.js
+// lasso selection. program_loader.js (base64ToFloat32), points.js (the sprite sheet) and point_map_draw.js
 // come in front of this file.
 
 const MIN_DRAG_PX = 8; // less between press and release is a click, not a pan (plotly's threshold too)

@@ -27,8 +27,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import os
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -36,11 +34,11 @@ import numpy as np
 import streamlit as st
 
 from explorer.components import bundle
-from explorer.components.map_overlay import TEST_DELAY_ENV, MapClick, MapMarker, marker_data, parse_click
+from explorer.components.map_overlay import MapClick, MapMarker, click_callback, marker_data
 from explorer.components.static_files import publish, static_folder, static_url
 
 _HERE = Path(__file__).parent
-JS_FILES = ("decoder_runtime.js", "points.js", "point_map_draw.js", "point_map.js")  # base64ToFloat32 is in the runtime
+JS_FILES = ("program_loader.js", "points.js", "point_map_draw.js", "point_map.js")  # base64ToFloat32 is in the loader
 _component = st.components.v2.component(
     "latent_lab.point_map",
     html=(_HERE / "point_map.html").read_text(),
@@ -180,13 +178,6 @@ def point_map(points, *, key: str, color: str = "label", labels=None, label_name
     payload = map_payload(points, color=color, labels=labels, label_names=label_names, values=values, folder=folder)
     size = point_size if point_size is not None else (6.0 if payload["n"] <= 2000 else 4.0)  # as latent_map.py
 
-    def clicked() -> None:
-        click = parse_click((st.session_state.get(key) or {}).get("click"))
-        if click is not None and on_click is not None:
-            if delay := float(os.environ.get(TEST_DELAY_ENV) or 0):
-                time.sleep(delay)  # tests only: Python answers late, so what the browser drew alone shows
-            on_click(click)
-
     def selected() -> None:
         picked = parse_selection((st.session_state.get(key) or {}).get("selection"))
         if picked is not None and on_select is not None:
@@ -198,5 +189,5 @@ def point_map(points, *, key: str, color: str = "label", labels=None, label_name
             "color_title": str(color_title), "equal": bool(equal_axes), "height": int(height),
             "hover_px": float(hover_px), "size": float(size), "points": points_source,
             "texts": texts_payload(texts, payload["n"], folder)}
-    _component(key=key, data=data, on_click_change=clicked, on_selection_change=selected)
+    _component(key=key, data=data, on_click_change=click_callback(key, on_click), on_selection_change=selected)
     return parse_selection((st.session_state.get(key) or {}).get("selection")) or []

@@ -3,7 +3,7 @@
 // the in-browser decoder, in the next animation frame, and loads mu into the decoder panel's sliders
 // ("latent-lab:set-z"). A click between the dots on a linear map (identity, PCA) sends the spot's z,
 // z = A p + c. Python's rerun follows with the same selection and draws nothing again.
-// decoder_runtime.js and points.js come in front of this file.
+// program_loader.js, decoder_runtime.js and points.js come in front of this file.
 
 const views = new WeakMap(); // component root -> state that survives reruns
 

@@ -22,7 +22,7 @@ from explorer.components import bundle, points
 from explorer.components.latent_decoder import decoder_source
 
 _HERE = Path(__file__).parent
-JS_FILES = ("decoder_runtime.js", "points.js", "selection_view.js")
+JS_FILES = ("program_loader.js", "decoder_runtime.js", "points.js", "selection_view.js")
 _component = st.components.v2.component(
     "latent_lab.selection_view",
     html=(_HERE / "selection_view.html").read_text(),

@@ -2,10 +2,8 @@
 // the float64 reference, greedy_decode, are there). Weights stay float32; sums run in JS doubles. Every buffer
 // is allocated once per model: a decode allocates nothing but the token list.
 //
-// Components that show sentences (text_panel.js) are sent with this file in front of their own code.
-
-// program hash -> Promise of a compiled text decoder; on globalThis so the components of one page share it.
-const textDecoders = (globalThis.__latentLabTextDecoders ??= new Map());
+// Components that show sentences (text_panel.js) are sent with program_loader.js and this file in front of
+// their own code.
 
 // y[o] = (b ? b[o] : 0) + W[o, :] . x for W [m x n] at offset `w` of `all`; four chains hide the add latency.
 function matvec(all, w, b, m, n, x, y) {
@@ -64,32 +62,7 @@ export function compileText(program, weights) {
   };
 }
 
-function textBase64ToFloat32(text) {
-  const chars = atob(text), bytes = new Uint8Array(chars.length);
-  for (let i = 0; i < chars.length; i++) bytes[i] = chars.charCodeAt(i);
-  return new Float32Array(bytes.buffer);
-}
-
-async function fetchTextProgram(src) {
-  if (src.program) return compileText(src.program, textBase64ToFloat32(src.program.weights_b64));
-  const get = async (url) => {
-    const r = await fetch(url);
-    if (!r.ok) throw new Error(`${url}: HTTP ${r.status} (is server.enableStaticServing on?)`);
-    return r;
-  };
-  const [program, buffer] = await Promise.all([
-    get(src.program_url).then((r) => r.json()),
-    get(src.weights_url).then((r) => r.arrayBuffer()),
-  ]);
-  return compileText(program, new Float32Array(buffer));
-}
-
 /** src: {hash, program_url, weights_url} or {hash, program} -> Promise of a compiled text decoder, by hash. */
 export function loadTextDecoder(src) {
-  if (!textDecoders.has(src.hash)) {
-    const promise = fetchTextProgram(src);
-    promise.catch(() => textDecoders.delete(src.hash)); // let a later render retry
-    textDecoders.set(src.hash, promise);
-  }
-  return textDecoders.get(src.hash);
+  return loadProgram(src, compileText, "text");
 }

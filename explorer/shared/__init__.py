@@ -5,11 +5,12 @@
 - `latent_map`: the map figure of the test set (`latent_map` for a Context, `scatter_map` for any points), and
   `point_map_args`, a Context's arguments for the canvas map (components.point_map) that Explore draws;
 - `decoder_panel`: sliders over z decoded in the browser;
-- `header`: the title and introduction every page starts with.
+- `header`: the title and introduction every page starts with (`header_with_context` for a checkpoint's pages,
+  `header_with_job` for the pages that run a background job).
 """
 
 from explorer.shared.decoder_panel import decoder_panel
-from explorer.shared.header import header, header_with_context
+from explorer.shared.header import JobFrame, header, header_with_context, header_with_job
 from explorer.shared.latent_map import (
     HOVER_PX,
     PROJECTIONS,
@@ -34,8 +35,8 @@ from explorer.shared.state import (
     set_query,
 )
 
-__all__ = ["DEFAULT_CHECKPOINT", "HOVER_PX", "PROJECTIONS", "REPO", "Context", "axis_titles", "checkpoints_root",
-           "current", "decoder_panel", "header", "header_with_context", "init_state", "keep_page_state",
-           "latent_map", "load_model", "load_test_set", "open_context", "point_map_args", "projection", "query_floats",
-           "query_int", "reset_selection", "resolve_checkpoint", "scatter_map", "session_job",
-           "set_defaults", "set_query"]
+__all__ = ["Context", "DEFAULT_CHECKPOINT", "HOVER_PX", "JobFrame", "PROJECTIONS", "REPO", "axis_titles",
+           "checkpoints_root", "current", "decoder_panel", "header", "header_with_context", "header_with_job",
+           "init_state", "keep_page_state", "latent_map", "load_model", "load_test_set", "open_context",
+           "point_map_args", "projection", "query_floats", "query_int", "reset_selection", "resolve_checkpoint",
+           "scatter_map", "session_job", "set_defaults", "set_query"]

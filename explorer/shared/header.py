@@ -1,11 +1,16 @@
 """The page header every page starts with: its title and a one-paragraph introduction, and for the pages that
-show a checkpoint, that checkpoint opened. (The lesson bar above it is drawn by app.py, which runs first.)"""
+show a checkpoint, that checkpoint opened, for the pages that run a background job, that job and the settings
+box. (The lesson bar above it is drawn by app.py, which runs first.)"""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
 
 import streamlit as st
 
 from explorer.shared.loaders import Context, current
+from explorer.shared.state import session_job
 from vae_core.modality import modality_of
 
 
@@ -28,6 +33,26 @@ def header_with_context(title: str, intro: str, modalities: tuple[str, ...] = ("
         not_for(title, ctx.name, kind)
         st.stop()
     return ctx
+
+
+@dataclass
+class JobFrame:
+    """A job page's frame: this session's id and job (None before the first start), the bordered settings box
+    on the left and the results column on the right."""
+
+    session: str
+    job: Any
+    settings: Any  # a Streamlit container
+    results: Any
+
+
+def header_with_job(title: str, intro: str, registry, id_key: str, widths: list[float]) -> JobFrame:
+    """The header of a page that runs a background job (Train, Beta lab): this session's job in `registry` (the
+    session's id kept under `id_key`), then the settings box beside the results, in columns of these widths."""
+    job = session_job(registry, id_key)
+    header(title, intro)
+    left, right = st.columns(widths, gap="large")
+    return JobFrame(st.session_state[id_key], job, left.container(border=True), right)
 
 
 # Where a page that works on images only sends a text checkpoint's user instead: the page that does the nearest

@@ -15,6 +15,8 @@ from vae_core.data import load_dataset
 from vae_core.jobs import sweep, training
 from vae_core.metrics import active_unit_mask
 
+INTRO = ("β weights the KL term of the loss: the higher β, the less information z keeps, so reconstructions blur, "
+         "samples look alike, and the few dimensions left tend to become more independent.")
 DATASETS = {"mnist": "MNIST 28×28", "digits": "Digits 8×8", "shapes": "Shapes 32×32"}
 MEASURES = {"mi": "mutual information", "corr": "|correlation|"}
 LAYOUT = dict(height=330, margin=dict(l=10, r=50, t=40, b=10), font=dict(size=14))  # r: room for labels
@@ -80,15 +82,9 @@ picked = picked_data()
 start = sweep.preset(picked if picked in DATASETS else "digits")
 shared.set_defaults(dict(beta_data=start.data, beta_betas=list(start.betas), beta_epochs=start.epochs,
                          beta_latent=start.latent_dim))
-job = shared.session_job(sweeps, "beta_session")
-session = st.session_state["beta_session"]
-
-shared.header(
-    "Beta lab",
-    "β weights the KL term of the loss: the higher β, the less information z keeps, so reconstructions blur, "
-    "samples look alike, and the few dimensions left tend to become more independent.")
-left, right = st.columns([1, 2.6], gap="large")
-with left.container(border=True):
+frame = shared.header_with_job("Beta lab", INTRO, sweeps, "beta_session", [1, 2.6])
+job, session = frame.job, frame.session
+with frame.settings:
     data = st.segmented_control("Dataset", list(DATASETS), format_func=DATASETS.get, key="beta_data", required=True,
                                 on_change=use_preset)
     betas = st.pills("β values", sweep.BETA_CHOICES, selection_mode="multi", format_func="{:g}".format,
@@ -132,7 +128,7 @@ def live(job: sweep.SweepJob | None, polling: bool) -> None:
 points = sweep_results.find_sweep(data, root, exclude=training.default_registry().names_in_use())
 views = {p.name: view(p.name, p.weights_sha256, data) for p in points}
 label = {p.name: f"β = {p.beta:g}" + ("" if p.complete else f" ({p.epochs_done}/{p.epochs} ep.)") for p in points}
-with right:
+with frame.results:
     live(job, bool(job and job.active))
     if not points:
         st.info(f"No β sweep on {DATASETS[data]} is saved yet. Pick the β values and press **Start sweep**: it trains "

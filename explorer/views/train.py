@@ -17,6 +17,8 @@ from vae_core.uploads import check_npz_upload, describe_data, save_upload
 
 # The library's defaults are the page's, so the page and `python -m vae_core train` start from the same run.
 DEFAULTS = TrainConfig()
+INTRO = ("Training minimises −ELBO = reconstruction + β·KL. Watch the loss fall and the latent map organise itself, "
+         "then open the new checkpoint on any page.")
 # Learning rates on offer: a rough 1-3 ladder, plus the library's default wherever it falls.
 LR_CHOICES = sorted({1e-4, 3e-4, 1e-3, 3e-3, 1e-2, DEFAULTS.lr})
 SOURCES = {"digits": "Digits 8×8", "mnist": "MNIST 28×28", "shapes": "Shapes 32×32", "npz": "Upload .npz",
@@ -37,16 +39,10 @@ shared.set_defaults(SETTINGS | {"train_name": training.free_name("my-vae", root)
 if st.session_state.pop("train_renew_name", False):  # the last run took this name: offer a fresh one
     st.session_state["train_name"] = training.free_name(re.sub(r"-\d+$", "", st.session_state["train_name"])
                                                         or "my-vae", root)
-job = shared.session_job(registry, "train_session")
-session = st.session_state["train_session"]
+frame = shared.header_with_job("Train a VAE", INTRO, registry, "train_session", [1.2, 2.4])
+job, session = frame.job, frame.session
 
-shared.header(
-    "Train a VAE",
-    "Training minimises −ELBO = reconstruction + β·KL. Watch the loss fall and the latent map "
-    "organise itself, then open the new checkpoint on any page.")
-left, right = st.columns([1.2, 2.4], gap="large")
-
-with left.container(border=True):
+with frame.settings:
     source = st.segmented_control("Dataset", list(SOURCES), format_func=SOURCES.get, key="train_source",
                                   required=True)
     spec, data_error = source, None
@@ -159,7 +155,7 @@ def charts(job: training.TrainingJob) -> None:
         c2.plotly_chart(latent_map(snap), key="train_map", config={"displayModeBar": False})
 
 
-with right:
+with frame.results:
     if job is None:
         st.info("Pick the settings on the left and press **Start training**. Training runs in the "
                 "background: you may switch pages meanwhile.")

@@ -5,6 +5,9 @@ decoder component, chosen by query parameters.
 dims defaults to the first eight). tests/e2e import `demo_model` and `demo_z` to compute
 the same images with torch. `?ckpt=NAME` decodes with a checkpoint of the checkpoints folder instead
 (bench drag measures the app's default one so).
+
+`show_panel` and `checkpoint_model` serve the text panel's demo page too (text_decoder_demo.py), so both
+panels are shown and read back (`decoder-result`, `decoder-runs`, the "New z" button) the same way.
 """
 
 import json
@@ -46,10 +49,30 @@ cached_model = st.cache_resource(demo_model)
 
 
 @st.cache_resource
-def checkpoint_model(name: str) -> VAE:
+def checkpoint_model(name: str):
+    """A checkpoint of the checkpoints folder (an image or a text model)."""
     from vae_core import checkpoint as ck
 
     return ck.load_checkpoint(name, ck.default_root())[0]
+
+
+def query_dims(latent: int) -> list[int]:
+    """`?dims=0,2`, else the first eight dimensions."""
+    q = st.query_params
+    return [int(d) for d in q["dims"].split(",")] if "dims" in q else list(range(min(latent, 8)))
+
+
+def show_panel(panel, model, start_z, seed: int, dims: list[int]) -> None:
+    """`panel(model, z, dims, key="decoder")` (latent_decoder or text_panel) at start_z(seed), with what the
+    tests read: the z it returns, the page's run count, and a button that sends a new z from Python."""
+    st.session_state["runs"] = st.session_state.get("runs", 0) + 1  # drags must not rerun the page
+    if st.button("New z", key="new-z"):  # a z from Python (as a click on a map would give) moves the sliders
+        st.session_state["z_seed"] = st.session_state.get("z_seed", seed) + 1
+    z = panel(model, start_z(st.session_state.get("z_seed", seed)), dims, key="decoder")
+    with st.container(key="decoder-result"):
+        st.text(json.dumps(z))
+    with st.container(key="decoder-runs"):
+        st.text(str(st.session_state["runs"]))
 
 
 def main() -> None:
@@ -62,16 +85,7 @@ def main() -> None:
     else:
         latent = int(q.get("latent", 2))
         model = cached_model(q.get("arch", "conv"), shape, latent, q.get("likelihood", "bernoulli"), seed)
-    dims = [int(d) for d in q["dims"].split(",")] if "dims" in q else list(range(min(latent, 8)))
-
-    st.session_state["runs"] = st.session_state.get("runs", 0) + 1  # drags must not rerun the page
-    if st.button("New z", key="new-z"):  # a z from Python (as a click on a map would give) moves the sliders
-        st.session_state["z_seed"] = st.session_state.get("z_seed", seed) + 1
-    z = latent_decoder(model, demo_z(latent, st.session_state.get("z_seed", seed)), dims, key="decoder")
-    with st.container(key="decoder-result"):
-        st.text(json.dumps(z))
-    with st.container(key="decoder-runs"):
-        st.text(str(st.session_state["runs"]))
+    show_panel(latent_decoder, model, lambda s: demo_z(latent, s), seed, query_dims(latent))
 
 
 if __name__ == "__main__":

@@ -3,24 +3,16 @@
 import json
 
 import pytest
+from panel_harness import ROOT, runs, shown_z
 from playwright.sync_api import expect
 
 pytestmark = pytest.mark.e2e
 
 DEMO = "tests/e2e/decoder_demo.py"
-ROOT = '[data-testid="latent-decoder"]'
 
 
 def canvas_pixels(page) -> str:
     return page.locator(f"{ROOT} canvas").evaluate("c => c.toDataURL()")
-
-
-def shown_z(page) -> list[float]:
-    return json.loads(page.locator(".st-key-decoder-result").inner_text())
-
-
-def runs(page) -> int:
-    return int(page.locator(".st-key-decoder-runs").inner_text())
 
 
 def open_decoder(page, e2e, url: str) -> None:
@@ -74,13 +66,16 @@ def test_new_z_from_python_moves_the_sliders(streamlit_app, page, e2e):
 
 
 @pytest.mark.parametrize("latent", [2, 20])
-def test_decode_fits_the_frame_budget(streamlit_app, page, e2e, latent, record_property):
-    """The default 28x28 conv decoder: mean decode+draw ms over the drag's frames, and frames per second."""
+def test_a_drag_reports_its_decode_time(streamlit_app, page, e2e, latent, record_property):
+    """The default 28x28 conv decoder: mean decode+draw ms over the drag's frames, and frames per second, recorded
+    as properties. Whether that fits the 16.7 ms frame is `python -m bench drag`'s question, asked side by side
+    with a baseline: a fixed bound here failed on main's code too whenever the shared 2-core machine was busy
+    (45-59 ms at load 18-22, 2026-11-29), saying nothing about the decoder."""
     app = streamlit_app(DEMO)
     open_decoder(page, e2e, app.url(latent=latent, dims="0,1"))
     drag = e2e.drag_slider(page, page.locator(f"{ROOT} input[type=range]").first, steps=60, pause_ms=10)
     for name, value in drag.items():
         record_property(name, value)
     print(f"latent {latent}: {drag['decode_ms']:.2f} ms/frame, {drag['fps']:.1f} fps during the drag")
-    # 16.7 ms is the budget; twice that leaves room for a busy 2-core CI machine.
-    assert drag["decode_ms"] < 33, drag
+    assert drag["frames"] > 5, drag  # it redrew during the drag
+    assert drag["decode_ms"] > 0 and drag["fps"] > 0, drag  # and the hooks bench/ reads report the time

@@ -1,80 +1,29 @@
 """The JS decoder, run in Chromium, decodes what torch decodes: max abs difference <= 1e-4.
 
-The forward pass is checked on a page that imports the decoder runtime's ES module and
+The forward pass is checked on a page that imports the decoder runtime as an ES module and
 fetches hash-named decoder files, as in the app, but served by Playwright (no
-Streamlit needed); one test also reads the pixels the Streamlit component draws.
+Streamlit needed; panel_harness.runtime_page); one test also reads the pixels the Streamlit component draws.
 """
 
-import base64
-import importlib.util
 import json
-from pathlib import Path
-from urllib.parse import urlparse
 
 import numpy as np
 import pytest
 import torch
+from panel_harness import ROOT, load_demo, runtime_fixture
 
 from vae_core.export import export_decoder
 
 pytestmark = pytest.mark.e2e
 
-REPO = Path(__file__).resolve().parents[2]
 DEMO = "tests/e2e/decoder_demo.py"
-JS = REPO / "explorer/components/decoder_runtime.js"
-ROOT = '[data-testid="latent-decoder"]'
-ORIGIN = "http://decoder.test"  # never reaches the network: page.route answers every request
-
-
-def load_demo():
-    """The demo page as a module (its UI runs only as __main__): the same seeded models in both processes."""
-    spec = importlib.util.spec_from_file_location("decoder_demo", REPO / DEMO)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-demo = load_demo()
-
-
-@pytest.fixture(scope="module")
-def js_page(browser):
-    """A page on a fake origin whose files (the component module, exported decoders) Python serves.
-
-    Returns (page, files): put `files["/name"] = bytes` and the page can fetch /name.
-    """
-    files = {"/": b"<!doctype html><title>decoder parity</title>", "/decoder_runtime.js": JS.read_bytes()}
-    types = {".js": "text/javascript", ".json": "application/json", ".bin": "application/octet-stream"}
-
-    def serve(route):
-        path = urlparse(route.request.url).path
-        if path not in files:
-            return route.fulfill(status=404)
-        route.fulfill(body=files[path], content_type=types.get(Path(path).suffix, "text/html"))
-
-    page = browser.new_page()
-    page.route(f"{ORIGIN}/**", serve)
-    page.goto(f"{ORIGIN}/")
-    page.evaluate("async () => { window.decoderModule = await import('/decoder_runtime.js'); }")
-    yield page, files
-    page.close()
+demo = load_demo("decoder_demo")
+js_page = runtime_fixture("decoder_runtime.js")  # the runtime as its panel bundles it
 
 
 def js_decode(js_page, model, zs: np.ndarray) -> np.ndarray:
-    """Publish the model as the app does (hash-named .json + .bin), load and decode each z in the browser.
-
-    Returns [N x H*W*C], the image in HWC order.
-    """
-    page, files = js_page
-    payload = export_decoder(model)
-    digest, weights = payload["hash"], base64.b64decode(payload.pop("weights_b64"))
-    files[f"/{digest}.json"], files[f"/{digest}.bin"] = json.dumps(payload).encode(), weights
-    src = {"hash": digest, "program_url": f"/{digest}.json", "weights_url": f"/{digest}.bin"}
-    out = page.evaluate("""async ([src, zs]) => {
-        const decoder = await window.decoderModule.loadDecoder(src);
-        return zs.map((z) => Array.from(decoder.decode(z)));
-    }""", [src, zs.tolist()])
-    return np.asarray(out)
+    """[N x H*W*C]: each z decoded in the browser from the published program, the image in HWC order."""
+    return np.asarray(js_page.decode("loadDecoder", export_decoder(model), zs))
 
 
 def torch_decode(model, zs: np.ndarray) -> np.ndarray:

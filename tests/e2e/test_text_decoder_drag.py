@@ -1,40 +1,18 @@
 """Dragging a latent slider of the text panel rewrites the sentence during the drag, in the browser, without
 reruns; the release sends z to Python once. On a seeded model and on the bundled grammar checkpoint."""
 
-import importlib.util
-import json
-from pathlib import Path
-
 import pytest
 import torch
+from panel_harness import ROOT, load_demo, runs, shown_z
 
 from vae_core.text.export import MAX_TOKENS
 from vae_core.text.vocab import EOS
 
 pytestmark = pytest.mark.e2e
 
-REPO = Path(__file__).resolve().parents[2]
 DEMO = "tests/e2e/text_decoder_demo.py"
-ROOT = '[data-testid="latent-decoder"]'
 SENTENCE = f"{ROOT} .sentence"
-
-
-def load_demo():
-    spec = importlib.util.spec_from_file_location("text_decoder_demo", REPO / DEMO)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-demo = load_demo()
-
-
-def shown_z(page) -> list[float]:
-    return json.loads(page.locator(".st-key-decoder-result").inner_text())
-
-
-def runs(page) -> int:
-    return int(page.locator(".st-key-decoder-runs").inner_text())
+demo = load_demo("text_decoder_demo")
 
 
 def open_panel(page, e2e, url: str) -> None:

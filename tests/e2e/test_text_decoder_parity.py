@@ -1,15 +1,11 @@
-"""The JS text decoder (explorer/components/text_decoder.js), run in Chromium, decodes greedily the same tokens
-as torch's TextVAE.generate for 24 random z per model: seeded models and the bundled grammar checkpoint."""
-
-import base64
-import importlib.util
-import json
-from pathlib import Path
-from urllib.parse import urlparse
+"""The JS text decoder (explorer/components/text_decoder.js, bundled as the text panel bundles it), run in
+Chromium, decodes greedily the same tokens as torch's TextVAE.generate for 24 random z per model: seeded models
+and the bundled grammar checkpoint."""
 
 import numpy as np
 import pytest
 import torch
+from panel_harness import REPO, load_demo, runtime_fixture
 
 from vae_core import checkpoint as ck
 from vae_core.text.export import MAX_TOKENS, export_text_decoder
@@ -17,57 +13,14 @@ from vae_core.text.vocab import EOS
 
 pytestmark = pytest.mark.e2e
 
-REPO = Path(__file__).resolve().parents[2]
-JS = REPO / "explorer/components/text_decoder.js"
-ORIGIN = "http://text-decoder.test"  # never reaches the network: page.route answers every request
 BUNDLED = "grammar-16d"
-
-
-def load_demo():
-    spec = importlib.util.spec_from_file_location("text_decoder_demo", REPO / "tests/e2e/text_decoder_demo.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-demo = load_demo()
-
-
-@pytest.fixture(scope="module")
-def js_page(browser):
-    """A page on a fake origin that imports text_decoder.js and fetches the files put in `files`."""
-    files = {"/": b"<!doctype html><title>text decoder parity</title>", "/text_decoder.js": JS.read_bytes()}
-    types = {".js": "text/javascript", ".json": "application/json", ".bin": "application/octet-stream"}
-
-    def serve(route):
-        path = urlparse(route.request.url).path
-        if path not in files:
-            return route.fulfill(status=404)
-        route.fulfill(body=files[path], content_type=types.get(Path(path).suffix, "text/html"))
-
-    page = browser.new_page()
-    page.route(f"{ORIGIN}/**", serve)
-    page.goto(f"{ORIGIN}/")
-    page.evaluate("async () => { window.textModule = await import('/text_decoder.js'); }")
-    yield page, files
-    page.close()
+demo = load_demo("text_decoder_demo")
+js_page = runtime_fixture("text_decoder.js")  # the runtime as its panel bundles it
 
 
 def js_greedy(js_page, model, zs: np.ndarray, inline: bool = False) -> list[dict]:
-    """Publish the model as the app does (hash-named .json + .bin, or inline) and decode each z in Chromium."""
-    page, files = js_page
-    payload = export_text_decoder(model)
-    digest = payload["hash"]
-    if inline:
-        src = {"hash": digest + "-inline", "program": payload}
-    else:
-        weights = base64.b64decode(payload.pop("weights_b64"))
-        files[f"/{digest}.json"], files[f"/{digest}.bin"] = json.dumps(payload).encode(), weights
-        src = {"hash": digest, "program_url": f"/{digest}.json", "weights_url": f"/{digest}.bin"}
-    return page.evaluate("""async ([src, zs]) => {
-        const decoder = await window.textModule.loadTextDecoder(src);
-        return zs.map((z) => decoder.decode(z));
-    }""", [src, zs.tolist()])
+    """{tokens, text} for each z, greedy-decoded in Chromium from the published program (or the inline one)."""
+    return js_page.decode("loadTextDecoder", export_text_decoder(model), zs, inline)
 
 
 def torch_greedy(model, zs: np.ndarray) -> list[list[int]]:

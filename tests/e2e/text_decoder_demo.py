@@ -2,13 +2,13 @@
 
 `?seed=0&latent=6` (the defaults) puts a seeded, untrained model there; `?ckpt=NAME` a checkpoint of the
 checkpoints folder (bench drag --text measures the bundled one so). tests/e2e import `demo_text_model` and
-`demo_text_z` to decode the same sentences with torch.
+`demo_z` to decode the same sentences with torch. The page around the panel is the image demo's
+(decoder_demo.show_panel), so the tests read both panels the same way.
 """
-
-import json
 
 import streamlit as st
 import torch
+from decoder_demo import checkpoint_model, demo_z, query_dims, show_panel  # this folder: a script's own is on the path
 
 from explorer.components.text_panel import text_panel
 from vae_core.text.model import TextModelConfig, TextVAE
@@ -25,20 +25,7 @@ def demo_text_model(seed: int = 0, latent_dim: int = 6) -> TextVAE:
     return model
 
 
-def demo_text_z(latent_dim: int, seed: int = 0) -> list[float]:
-    """A seeded starting z on the sliders' 0.01 grid."""
-    z = torch.randn(latent_dim, generator=torch.Generator().manual_seed(seed + 2))
-    return [round(float(v), 2) for v in z.clamp(-3, 3)]
-
-
 cached_model = st.cache_resource(demo_text_model)
-
-
-@st.cache_resource
-def checkpoint_model(name: str) -> TextVAE:
-    from vae_core import checkpoint as ck
-
-    return ck.load_checkpoint(name, ck.default_root())[0]
 
 
 def main() -> None:
@@ -46,13 +33,7 @@ def main() -> None:
     seed = int(q.get("seed", 0))
     model = checkpoint_model(q["ckpt"]) if "ckpt" in q else cached_model(seed, int(q.get("latent", 6)))
     latent = model.config.latent_dim
-    dims = [int(d) for d in q["dims"].split(",")] if "dims" in q else list(range(min(latent, 8)))
-    st.session_state["runs"] = st.session_state.get("runs", 0) + 1  # drags must not rerun the page
-    z = text_panel(model, demo_text_z(latent, seed), dims, key="decoder")
-    with st.container(key="decoder-result"):
-        st.text(json.dumps(z))
-    with st.container(key="decoder-runs"):
-        st.text(str(st.session_state["runs"]))
+    show_panel(text_panel, model, lambda s: demo_z(latent, s), seed, query_dims(latent))
 
 
 if __name__ == "__main__":

@@ -4,35 +4,25 @@ units and the share of sentences that greedy decoding from mu reproduces exactly
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import numpy as np
 import torch
 
 from ..losses import kl_divergence
-from ..metrics import active_units, elbo_noise, seeded_eval
+from ..metrics import EvalResult, active_units, elbo_noise, seeded_eval
 from .losses import sequence_nll, text_iwae_log_likelihood, token_counts, trim
 from .model import TextVAE
 from .vocab import EOS, PAD
 
 
 @dataclass
-class TextEvalResult:
-    """Averages over the sentences; nll_iwae is None unless iwae_k > 0, exact_recon None unless asked for."""
+class TextEvalResult(EvalResult):
+    """EvalResult's averages (per sentence) and the text ones; exact_recon is None unless asked for."""
 
-    neg_elbo: float
-    recon: float
-    kl: float
-    nll_iwae: float | None
-    active_units: int
-    n: int
     nats_per_token: float  # -ELBO over all real tokens (characters + EOS)
     iwae_nats_per_token: float | None
     exact_recon: float | None  # share of sentences whose greedy decoding from mu equals them
-
-    def to_dict(self) -> dict:
-        """The fields as a JSON-ready dict."""
-        return asdict(self)
 
 
 def exact_matches(model: TextVAE, x: torch.Tensor, mu: torch.Tensor) -> torch.Tensor:
