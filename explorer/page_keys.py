@@ -41,6 +41,8 @@ PAGE_KEYS: dict[str, dict[str, Key]] = {
     "draw": {"draw_source": Key()},
     "compare": {"cmp_a": Key(), "cmp_b": Key(), "cmp_data": Key()},
     "neighbours": {"nb_k": Key(), "nb_by": Key(), "nb_b": Key(), "nb_c": Key()},
+    "collapse": {"collapse_a": Key(str), "collapse_b": Key(str), "collapse_view": Key(str),
+                 "collapse_seed": Key(int)},
 }
 KEYS: dict[str, Key] = {name: key for keys in PAGE_KEYS.values() for name, key in keys.items()}
 _FAMILIES = tuple(f"{name}_" for name, key in KEYS.items() if key.family)
