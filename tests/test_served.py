@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from vae_core.served import PathRefused, confine, data_dir, is_served, server_folder
+from vae_core.served import PathRefused, confine, data_dir, is_served, server_folder, server_text_path
 
 
 @pytest.fixture
@@ -84,3 +84,14 @@ def test_served_mode_confines_or_reads_nothing(data):
         server_folder("/etc", env)
     with pytest.raises(PathRefused, match="reads no folders from its disk: upload an .npz"):
         server_folder("mnist", {"LATENT_LAB_SERVED": "1"})
+
+
+def test_a_text_path_is_confined_like_a_folder_and_a_file_inside_is_fine(data):
+    (data / "lines.txt").write_text("a b\n")
+    env = {"LATENT_LAB_SERVED": "1", "LATENT_LAB_DATA_DIR": str(data)}
+    assert server_text_path("/etc/passwd", {}) == "/etc/passwd"  # local: the user's own machine
+    assert server_text_path("lines.txt", env) == str((data / "lines.txt").resolve())
+    with pytest.raises(PathRefused, match="outside"):
+        server_text_path("../secret/passwd", env)
+    with pytest.raises(PathRefused, match="reads no files from its disk: upload a .txt"):
+        server_text_path("lines.txt", {"LATENT_LAB_SERVED": "1"})

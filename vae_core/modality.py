@@ -35,6 +35,31 @@ def build_model(config):
     return TextVAE(config)
 
 
+def default_config(dataset, latent_dim: int, **overrides):
+    """The model config a dataset trains by default: config.default_model_config for images; for text a
+    TextModelConfig over the dataset's vocabulary with text.cli's sizes where `overrides` say nothing (an image-only
+    setting for text raises ConfigError)."""
+    if not hasattr(dataset, "vocab"):
+        from .config import default_model_config
+
+        return default_model_config(dataset.image_shape, latent_dim, **overrides)
+    from .text.cli import MODEL_DEFAULTS
+    from .text.model import TextModelConfig
+
+    if unknown := sorted(set(overrides) - text_settings()):
+        raise ConfigError(f"{', '.join(unknown)}: not a setting of a text model")
+    return TextModelConfig(alphabet=dataset.vocab.alphabet, **{**MODEL_DEFAULTS, **overrides, "latent_dim": latent_dim})
+
+
+def text_settings() -> set[str]:
+    """The TextModelConfig fields a training request may set (the alphabet comes from the data)."""
+    from dataclasses import fields
+
+    from .text.model import TextModelConfig
+
+    return {f.name for f in fields(TextModelConfig)} - {"alphabet"}
+
+
 def check_compatible(config, dataset, train_config=None) -> None:
     """Raise ValueError if a model cannot train on or read this dataset (or with these training options)."""
     text_data = hasattr(dataset, "vocab")
@@ -86,12 +111,13 @@ def items_of(dataset):
     return text_items_of(dataset)
 
 
-def encode_items(model, items):
-    """mu, logvar (N, D) float32 of the items items_of gives: images, or sentences."""
+def encode_items(model, items, device: str = "cpu"):
+    """mu, logvar (N, D) float32 of the items items_of gives: images (on `device`), or sentences (on the model's
+    device)."""
     if modality_of(model.config) == "image":
         from .latent import encode_dataset
 
-        enc = encode_dataset(model, items)
+        enc = encode_dataset(model, items, device=device)
         return enc.mu, enc.logvar
     from .text.items import encode_lines
 
