@@ -8,7 +8,16 @@ import numpy as np
 import pytest
 import torch
 
-from vae_core.text.collapse import COLLAPSE_KL, Swap, kl_curve, prior_draws, prior_samples, swap_z, unchanged_share
+from vae_core.text.collapse import (
+    COLLAPSE_KL,
+    Swap,
+    kl_curve,
+    mean_nll_rise,
+    prior_draws,
+    prior_samples,
+    swap_z,
+    unchanged_share,
+)
 from vae_core.text.model import TextModelConfig, TextVAE
 
 BUNDLED = Path(__file__).resolve().parents[2] / "checkpoints" / "grammar-16d"
@@ -58,6 +67,7 @@ def test_a_decoder_that_cannot_see_z_gives_one_sentence_for_every_prior_draw_and
     swaps = swap_z(m, ["ab a", "b.", "aab"], seed=3)
     assert [s.sentence for s in swaps] == ["ab a", "b.", "aab"]
     assert unchanged_share(swaps) == 1.0
+    assert mean_nll_rise(swaps) == 0.0 and all(s.nll_mu > 0 for s in swaps)  # z is not even read
 
 
 def test_a_decoder_driven_by_z_changes_its_sentence_when_z_is_swapped():
@@ -76,12 +86,15 @@ def test_a_decoder_driven_by_z_changes_its_sentence_when_z_is_swapped():
     assert (z[:, 0] > 0).any() and (z[:, 0] < 0).any()
     swaps = swap_z(m, ["a", "b", "ab", "ba"], seed=0)
     assert unchanged_share(swaps) < 1.0
+    assert all(s.nll_mu > 0 and s.nll_random > 0 for s in swaps) and mean_nll_rise(swaps) != 0.0
     assert prior_samples(m, n=4, seed=0) == [s.from_random for s in swaps]  # the same seeded draws
 
 
 def test_swap_and_share_refuse_empty_input():
     with pytest.raises(ValueError, match="at least one sentence"):
         swap_z(model(), [])
-    with pytest.raises(ValueError, match="no swaps"):
-        unchanged_share([])
-    assert Swap("x", "y", "y").unchanged and not Swap("x", "y", "z").unchanged
+    for count in (unchanged_share, mean_nll_rise):
+        with pytest.raises(ValueError, match="no swaps"):
+            count([])
+    assert Swap("x", "y", "y", 1.0, 1.0).unchanged and not Swap("x", "y", "z", 1.0, 1.0).unchanged
+    assert Swap("x", "y", "z", 1.5, 4.0).nll_rise == 2.5 and mean_nll_rise([Swap("x", "y", "z", 1.0, 2.0)]) == 1.0

@@ -5,7 +5,10 @@ A collapsed VAE's encoder says the same thing for every sentence (q(z|x) = p(z),
 learnt to ignore z: it is a plain language model. Three ways to see it, all here:
 - the KL per epoch, read from the checkpoint's history (the Trainer records train_kl and test_kl every epoch);
 - greedy decodes of draws from the prior: one and the same sentence for every z when z is ignored;
-- a sentence decoded from its own mu and from a random z: with collapse nothing changes.
+- a sentence decoded from its own mu and from a random z: with collapse nothing changes. Measured as the
+  decoder's -log p(x | z) of the sentence itself (with collapse it is the same for mu and for a random z), and shown
+  as greedy sentences (with collapse mu's is one sentence whatever the input; the greedy sentence of a random z can
+  still differ, as the argmax between nearly equally likely words flips with the smallest change of the logits).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import numpy as np
 import torch
 
 from .items import decode_greedy, encode_lines
+from .losses import sequence_nll, trim
 from .model import TextVAE
 
 # Below this many nats of test KL per sentence the latent carries (almost) nothing: the lesson calls it collapse.
@@ -73,32 +77,50 @@ def prior_samples(model: TextVAE, n: int = 8, seed: int = 0) -> list[str]:
 
 @dataclass(frozen=True)
 class Swap:
-    """A sentence, its greedy decode from its own mu, and the greedy decode of a random z in mu's place."""
+    """A sentence, its greedy decode from its own mu and from a random z in mu's place, and -log p(sentence | z)
+    for both z (nats)."""
 
     sentence: str
     from_mu: str
     from_random: str
+    nll_mu: float
+    nll_random: float
 
     @property
     def unchanged(self) -> bool:
-        """True when the random z decodes to the same sentence as mu: the decoder ignored z."""
+        """True when the random z decodes to the same greedy sentence as mu."""
         return self.from_mu == self.from_random
+
+    @property
+    def nll_rise(self) -> float:
+        """How much less likely the decoder finds the sentence with the random z (nats; ~0 when z is ignored)."""
+        return self.nll_random - self.nll_mu
 
 
 @torch.no_grad()
 def swap_z(model: TextVAE, sentences, seed: int = 0) -> list[Swap]:
-    """For each sentence: the reconstruction from mu against the decode of a random z ~ N(0, I) (seeded)."""
+    """For each sentence: the reconstruction from mu against a random z ~ N(0, I) (seeded) in its place, as greedy
+    sentences and as the decoder's -log p(sentence | z)."""
     sentences = [str(s) for s in sentences]
     if not sentences:
         raise ValueError("give at least one sentence")
     mu, _ = encode_lines(model, sentences)
-    from_mu = decode_greedy(model, mu).tolist()
-    from_random = decode_greedy(model, prior_draws(model.config.latent_dim, len(sentences), seed)).tolist()
-    return [Swap(s, a, b) for s, a, b in zip(sentences, from_mu, from_random, strict=True)]
+    z = prior_draws(model.config.latent_dim, len(sentences), seed)
+    ids = trim(torch.as_tensor(model.config.vocab.encode_batch(sentences), device=model.out.weight.device))
+    nll = [sequence_nll(model.decode(torch.as_tensor(v, device=ids.device), ids), ids).tolist() for v in (mu, z)]
+    return [Swap(s, a, b, na, nb) for s, a, b, na, nb in
+            zip(sentences, decode_greedy(model, mu).tolist(), decode_greedy(model, z).tolist(), *nll, strict=True)]
 
 
 def unchanged_share(swaps: list[Swap]) -> float:
-    """The share of swaps whose sentence did not change when z was replaced (1.0: z is ignored)."""
+    """The share of swaps whose greedy sentence did not change when z was replaced."""
     if not swaps:
         raise ValueError("no swaps to count")
     return sum(s.unchanged for s in swaps) / len(swaps)
+
+
+def mean_nll_rise(swaps: list[Swap]) -> float:
+    """The mean rise of -log p(sentence | z) when mu is replaced by a random z (nats; ~0 with collapse)."""
+    if not swaps:
+        raise ValueError("no swaps to count")
+    return sum(s.nll_rise for s in swaps) / len(swaps)
