@@ -44,7 +44,6 @@ PROGRESS_EVERY, CHARTS_EVERY = 1.0, 5.0
 LAYOUT = dict(height=440, font=dict(size=15), margin=dict(l=10, r=10, t=50, b=10))
 
 
-
 def switch_kind(before: str) -> None:
     """Between image and text data, the settings that differ take the other kind's defaults."""
     now = st.session_state["train_source"]
