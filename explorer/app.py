@@ -40,6 +40,7 @@ PAGES = [
     ("draw", "Draw", "draw"),
     ("compare", "Compare", "compare"),
     ("neighbours", "Neighbours & arithmetic", "hub"),
+    ("collapse", "Posterior collapse", "hide_source"),
 ]
 HOME = "explore"  # the page at /
 

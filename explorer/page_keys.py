@@ -34,13 +34,16 @@ PAGE_KEYS: dict[str, dict[str, Key]] = {
                  "gen_span": Key(), "gen_steps": Key(), "gen_base": Key()},
     "train": {key: Key() for key in ("train_source", "train_idx", "train_arch", "train_latent", "train_beta",
                                      "train_warmup", "train_epochs", "train_lr", "train_batch", "train_seed",
-                                     "train_overwrite", "train_name")},
+                                     "train_overwrite", "train_name", "train_textpath", "train_hidden",
+                                     "train_word_dropout", "train_free_bits")},
     "inside": {"inside_samples": Key(family=True), "inside_dx": Key(family=True), "inside_dy": Key(family=True),
                "inside_dims": Key(family=True)},
     "beta_lab": {"beta_data": Key(), "beta_betas": Key(), "beta_epochs": Key(), "beta_latent": Key()},
     "draw": {"draw_source": Key()},
     "compare": {"cmp_a": Key(), "cmp_b": Key(), "cmp_data": Key()},
     "neighbours": {"nb_k": Key(), "nb_by": Key(), "nb_b": Key(), "nb_c": Key()},
+    "collapse": {"collapse_a": Key(str), "collapse_b": Key(str), "collapse_view": Key(str),
+                 "collapse_seed": Key(int)},
 }
 KEYS: dict[str, Key] = {name: key for keys in PAGE_KEYS.values() for name, key in keys.items()}
 _FAMILIES = tuple(f"{name}_" for name, key in KEYS.items() if key.family)

@@ -44,3 +44,39 @@ def test_served_page_refuses_a_folder_outside_the_data_folder(tmp_path, monkeypa
     next(b for b in at.button if b.label == "Start training").click().run()
     assert not at.exception  # refused with the same message a second time: nothing starts
     assert [e.value for e in at.error][1:] == [at.error[0].value]
+
+
+def test_text_data_shows_the_text_models_settings_with_the_cli_defaults(train_page):
+    at = train_page
+    at.segmented_control(key="train_source").set_value("grammar").run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert at.select_slider(key="train_hidden").value == 128
+    assert at.number_input(key="train_word_dropout").value == 0.25
+    assert at.number_input(key="train_free_bits").value == 0.125
+    assert (at.number_input(key="train_warmup").value, at.select_slider(key="train_batch").value) == (2, 64)
+    assert at.number_input(key="train_latent").value == 16
+    assert not [c for c in at.segmented_control if c.key == "train_arch"]  # a text model is a GRU
+    at.segmented_control(key="train_source").set_value("digits").run()  # back to images: their defaults
+    assert (at.number_input(key="train_warmup").value, at.number_input(key="train_latent").value) == (0, 2)
+
+
+def test_a_text_source_without_data_says_what_is_missing(train_page):
+    at = train_page
+    at.segmented_control(key="train_source").set_value("txt").run()
+    next(b for b in at.button if b.label == "Start training").click().run()
+    assert not at.exception
+    assert [e.value for e in at.error] == ["upload a .txt file or give a text file first"]
+
+
+def test_served_page_confines_a_typed_text_path(tmp_path, monkeypatch):
+    (tmp_path / "data").mkdir()
+    monkeypatch.setenv("LATENT_LAB_SERVED", "1")
+    monkeypatch.setenv("LATENT_LAB_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("LATENT_LAB_CHECKPOINTS", str(tmp_path))
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    at.switch_page("views/train.py").run()
+    at.segmented_control(key="train_source").set_value("textpath").run()
+    at.text_input(key="train_textpath").input("/etc/passwd").run()
+    assert [e.value for e in at.error] == ["'/etc/passwd' is outside the server's data folder: give a folder "
+                                           "inside it, e.g. 'mnist'"]

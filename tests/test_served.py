@@ -6,7 +6,7 @@ import tempfile
 
 import pytest
 
-from vae_core.served import PathRefused, confine, data_dir, is_served, server_folder, server_spec
+from vae_core.served import PathRefused, confine, data_dir, is_served, server_folder, server_spec, server_text_path
 from vae_core.uploads import save_upload, upload_folder
 
 
@@ -129,3 +129,14 @@ def test_without_a_data_folder_only_uploads_are_read(data, tmp_path, monkeypatch
     os.symlink(data.parent / "secret" / "passwd", upload_folder() / "link.npz")  # a link out of the uploads
     with pytest.raises(PathRefused, match="reads no folders"):
         server_spec(f"npz:{upload_folder() / 'link.npz'}", SERVED)
+
+
+def test_a_text_path_is_confined_like_a_folder_and_a_file_inside_is_fine(data):
+    (data / "lines.txt").write_text("a b\n")
+    env = {"LATENT_LAB_SERVED": "1", "LATENT_LAB_DATA_DIR": str(data)}
+    assert server_text_path("/etc/passwd", {}) == "/etc/passwd"  # local: the user's own machine
+    assert server_text_path("lines.txt", env) == str((data / "lines.txt").resolve())
+    with pytest.raises(PathRefused, match="outside"):
+        server_text_path("../secret/passwd", env)
+    with pytest.raises(PathRefused, match="reads no files from its disk: upload a .txt"):
+        server_text_path("lines.txt", {"LATENT_LAB_SERVED": "1"})

@@ -237,3 +237,9 @@ def test_a_saved_upload_is_kept_by_its_content_and_described_by_its_name():
     with pytest.raises(DataError, match=r"^mine\.npz: not a readable .npz"):
         describe_data(f"npz:{path}", name="mine.npz")
     assert describe_data("digits") == "1438 train / 359 test images, 1x8x8, 10 classes"
+
+
+def test_a_text_file_is_described_by_its_sentences_and_characters(tmp_path):
+    path = save_upload(b"ab a\nba b\nab\nb a\n", suffix=".txt")
+    assert path.suffix == ".txt"
+    assert describe_data(f"text:{path}") == "3 train / 1 test sentences, 3 characters"

@@ -42,6 +42,31 @@ def build_model(config):
     return TextVAE(config)
 
 
+def default_config(dataset, latent_dim: int, **overrides):
+    """The model config a dataset trains by default: config.default_model_config for images; for text a
+    TextModelConfig over the dataset's vocabulary with text.cli's sizes where `overrides` say nothing (an image-only
+    setting for text raises ConfigError)."""
+    if not hasattr(dataset, "vocab"):
+        from .config import default_model_config
+
+        return default_model_config(dataset.image_shape, latent_dim, **overrides)
+    from .text.cli import MODEL_DEFAULTS
+    from .text.model import TextModelConfig
+
+    if unknown := sorted(set(overrides) - text_settings()):
+        raise ConfigError(f"{', '.join(unknown)}: not a setting of a text model")
+    return TextModelConfig(alphabet=dataset.vocab.alphabet, **{**MODEL_DEFAULTS, **overrides, "latent_dim": latent_dim})
+
+
+def text_settings() -> set[str]:
+    """The TextModelConfig fields a training request may set (the alphabet comes from the data)."""
+    from dataclasses import fields
+
+    from .text.model import TextModelConfig
+
+    return {f.name for f in fields(TextModelConfig)} - {"alphabet"}
+
+
 def check_compatible(config, dataset, train_config=None) -> None:
     """Raise ValueError if a model cannot train on or read this dataset (or with these training options)."""
     text_data = hasattr(dataset, "vocab")
@@ -104,8 +129,9 @@ def items_of(dataset):
     return text_items_of(dataset)
 
 
-def encode_items(model, items, cache_dir: Path | None = None):
-    """mu, logvar (N, D) float32 of the items items_of gives: images, or sentences.
+def encode_items(model, items, cache_dir: Path | None = None, device: str = "cpu"):
+    """mu, logvar (N, D) float32 of the items items_of gives: images (on `device`), or sentences (on the model's
+    device).
 
     With `cache_dir` (a folder keyed by the model's weights, checkpoint.cache_dir), the result is kept there in a
     file named by a hash of the items and read back by later calls, in this process or the next."""
@@ -120,17 +146,17 @@ def encode_items(model, items, cache_dir: Path | None = None):
         arrays = load_arrays(path)
         if arrays is not None and {"mu", "logvar"} <= arrays.keys():
             return arrays["mu"], arrays["logvar"]
-    mu, logvar = _encode_items(model, items)
+    mu, logvar = _encode_items(model, items, device)
     if path is not None:
         save_arrays(path, mu=mu, logvar=logvar)
     return mu, logvar
 
 
-def _encode_items(model, items):
+def _encode_items(model, items, device: str):
     if modality_of(model.config) == "image":
         from .latent import encode_dataset
 
-        enc = encode_dataset(model, items)
+        enc = encode_dataset(model, items, device=device)
         return enc.mu, enc.logvar
     from .text.items import encode_lines
 

@@ -98,3 +98,14 @@ def server_spec(spec: str, environ: dict | None = None) -> str:
         return f"{kind}:{confine(arg, root)}"
     except PathRefused:
         raise PathRefused(refusal) from None
+
+
+def server_text_path(user_path: str, environ: dict | None = None) -> str:
+    """The text file or folder (train.txt, test.txt) the server should read for what a visitor typed: as typed
+    locally; confined to the data folder when served, as server_folder does for IDX folders."""
+    if not is_served(environ):
+        return user_path
+    root = data_dir(environ)
+    if root is None:
+        raise PathRefused("this server reads no files from its disk: upload a .txt file instead")
+    return str(confine(user_path, root))

@@ -183,13 +183,16 @@ def save_upload(data: bytes, suffix: str = ".npz") -> Path:
 
 
 def describe_data(spec: str, name: str | None = None) -> str:
-    """One line about a dataset, e.g. '1438 train / 359 test images, 1x8x8, 10 classes'; DataError if bad
+    """One line about a dataset, e.g. '1438 train / 359 test images, 1x8x8, 10 classes' or '90 train / 10 test
+    sentences, 23 characters'; DataError if bad
     (its message says `name`, e.g. the uploaded file's name, instead of the saved file's path)."""
     try:
         ds = load_dataset(spec)
     except DataError as exc:
         path = spec.partition(":")[2]
         raise DataError(str(exc).replace(path, name) if name and path else str(exc)) from None
+    if hasattr(ds, "vocab"):  # text: sentences and the characters they use
+        return f"{len(ds.lines_train)} train / {len(ds.lines_test)} test sentences, {len(ds.vocab.alphabet)} characters"
     c, h, w = ds.image_shape
     classes = f", {len(np.unique(ds.y_train))} classes" if ds.y_train is not None else ", no labels"
     return f"{len(ds.x_train)} train / {len(ds.x_test)} test images, {c}x{h}x{w}{classes}"

@@ -73,7 +73,7 @@ def test_train_watch_it_learn_and_open_the_checkpoint(train_app, page, e2e):
     shoot(page, "train_page_after.png")
     first, last, recon, kl, _ = metric_values(page)
     assert last < first and last == pytest.approx(recon + kl, abs=0.02)
-    assert page.locator(CHART).count() == 2  # curves and map
+    assert page.locator(CHART).count() == 3  # curves, KL per epoch and map
     assert page.locator('[data-testid="stException"]').count() == 0
     assert (train_app.root / "e2e-digits" / "model.safetensors").is_file()
     assert not (e2e.REPO / "checkpoints" / "e2e-digits").exists()

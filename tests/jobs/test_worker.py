@@ -129,3 +129,32 @@ def test_pca_map_keeps_its_signs():
     assert axes == ("PC1", "PC2") and np.allclose(again, -first, atol=1e-5)
     same, axes = worker._project_2d(mu[:, :2].astype(np.float32), None)
     assert axes == ("z1", "z2") and np.array_equal(same, mu[:, :2].astype(np.float32))
+
+
+def test_a_text_run_trains_a_gru_with_the_remedies_and_maps_its_sentences(tmp_path):
+    words = ["red", "blue", "big", "small", "cube", "ball"]
+    lines = [f"a {w} {v}" for w in words for v in words]
+    (tmp_path / "s.txt").write_text("\n".join(lines) + "\n")
+    request = _request(tmp_path, data=f"text:{tmp_path / 's.txt'}", batch_size=8)
+    request["model_overrides"] = {"hidden": 8, "embed_dim": 4}
+    request["train_config"].update(word_dropout=0.25, free_bits=0.1, warmup_epochs=1.0)
+    events = _run_here(request)
+    assert events[-1] == {"event": "done", "status": "finished", "message": "trained 1 epochs", "checkpoint": True}
+    start, epoch = events[0], events[-2]
+    n_test = len(load_dataset(f"text:{tmp_path / 's.txt'}").lines_test)
+    assert start["map_labels"] is None and start["class_names"] is None
+    assert len(start["map"]["points"]) == n_test and epoch["map"]["epoch"] == 1
+    assert {"test_kl", "train_kl", "active_units"} <= set(epoch["metrics"])
+    info = ckpt.read_info("w", root=tmp_path)
+    cfg = info.model_config
+    assert (cfg.arch, cfg.latent_dim, cfg.hidden, cfg.embed_dim) == ("gru", 2, 8, 4)
+    assert (info.train_config.word_dropout, info.train_config.free_bits) == (0.25, 0.1)
+
+
+def test_map_subset_of_the_grammar_corpus_is_sentences_labelled_by_their_first_object():
+    from vae_core.text.corpora import FACTORS
+
+    items, labels, names = worker.map_subset(load_dataset("grammar"))
+    assert items.shape == (worker.MAP_POINTS,) and isinstance(items[0], str)
+    assert names == list(FACTORS["object"]) and labels.shape == items.shape
+    assert names[labels[0]] in items[0].split(" is ")[0]

@@ -35,6 +35,7 @@ import numpy as np
 from .. import checkpoint as ckpt
 from ..config import ConfigError, ModelConfig, TrainConfig, to_dict
 from ..data import DataError
+from ..modality import text_settings
 from . import process
 from .registry import JobError, Registry
 
@@ -255,8 +256,8 @@ class TrainingJob:
 
 
 def _checked_overrides(overrides: dict) -> dict:
-    """Model settings the child can rebuild from JSON: known ModelConfig fields only (JobError if not)."""
-    if unknown := sorted(set(overrides) - {f.name for f in fields(ModelConfig)} - {"input_shape", "latent_dim"}):
+    """Model settings the child can rebuild from JSON: known ModelConfig or TextModelConfig fields only."""
+    if unknown := sorted(set(overrides) - {f.name for f in fields(ModelConfig)} - text_settings() - {"latent_dim"}):
         raise JobError(f"unknown model setting(s): {', '.join(unknown)}")
     try:
         json.dumps(overrides)

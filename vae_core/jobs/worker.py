@@ -35,9 +35,9 @@ import torch
 import torch._dynamo  # noqa: F401  (the first optimiser step imports it: seconds a spare worker pays ahead)
 
 from .. import checkpoint as ckpt
-from ..config import ConfigError, TrainConfig, default_model_config, from_dict
+from .. import modality
+from ..config import ConfigError, TrainConfig, from_dict
 from ..data import DataError, Dataset, load_dataset
-from ..latent import encode_dataset
 from ..projection import default_method, make_projection
 from ..train import BatchEvent, EpochEvent, Trainer, TrainingCallback
 from .training import MAP_POINTS
@@ -50,14 +50,14 @@ class _Reporter(TrainingCallback):
 
     def __init__(self, send: Callable[[dict], None], stop: threading.Event, dataset: Dataset):
         self.send, self.stop, self.dataset = send, stop, dataset
-        self.map_x, self.map_labels = map_subset(dataset)
+        self.map_x, self.map_labels, self.class_names = map_subset(dataset)
         self.trainer: Trainer | None = None
         self.previous: np.ndarray | None = None  # the last map's points, to keep PCA signs steady
         self.last_sent = 0.0
 
     def on_train_start(self, trainer: Trainer) -> None:
         self.trainer = trainer
-        names, labels = self.dataset.class_names, self.map_labels
+        names, labels = self.class_names, self.map_labels
         self.send({"event": "start", "epoch": len(trainer.history), "n_batches": trainer.n_batches,
                    "class_names": list(names) if names else None,
                    "map_labels": None if labels is None else labels.tolist(), "map": self._map(epoch=0)})
@@ -75,14 +75,18 @@ class _Reporter(TrainingCallback):
         self.send({"event": "epoch", "metrics": event.metrics, "map": self._map(epoch=event.epoch)})
 
     def _map(self, epoch: int) -> dict | None:
-        """The map subset encoded by the current model, between epochs (encode_dataset uses no_grad and
-        eval mode, restores train mode and draws no random numbers)."""
+        """The map subset encoded by the current model, between epochs (no_grad, eval mode, no random numbers;
+        the text encoder leaves eval mode on, so the model's mode is put back here)."""
+        model = self.trainer.model
+        training = model.training
         try:
-            mu = encode_dataset(self.trainer.model, self.map_x, device=str(self.trainer.device)).mu
+            mu = modality.encode_items(model, self.map_x, device=str(self.trainer.device))[0]
             points, axes = _project_2d(mu, self.previous)
         except Exception:  # a map is a nicety: never let it end a training run
             print(f"latent map at epoch {epoch} failed:\n{traceback.format_exc()}", file=sys.stderr)
             return None
+        finally:
+            model.train(training)
         self.previous = points
         return {"points": points.tolist(), "axes": list(axes), "epoch": epoch}
 
@@ -100,10 +104,12 @@ def _project_2d(mu: np.ndarray, previous: np.ndarray | None) -> tuple[np.ndarray
     return points, ("PC1", "PC2")
 
 
-def map_subset(ds: Dataset) -> tuple[np.ndarray, np.ndarray | None]:
-    """A fixed, evenly spaced subset of <= MAP_POINTS test images (N, C, H, W) and their labels (N,)."""
-    idx = np.unique(np.linspace(0, len(ds.x_test) - 1, min(MAP_POINTS, len(ds.x_test))).astype(int))
-    return np.ascontiguousarray(ds.x_test[idx]), None if ds.y_test is None else ds.y_test[idx]
+def map_subset(ds: Dataset) -> tuple[np.ndarray, np.ndarray | None, list[str] | None]:
+    """A fixed, evenly spaced subset of <= MAP_POINTS test items (images (N, C, H, W) or sentences (N,)), their
+    labels (N,) or None, and the class names (modality.items_of)."""
+    items, labels, names = modality.items_of(ds)
+    idx = np.unique(np.linspace(0, len(items) - 1, min(MAP_POINTS, len(items))).astype(int))
+    return np.ascontiguousarray(items[idx]), None if labels is None else np.asarray(labels)[idx], names
 
 
 def run(request: dict, send: Callable[[dict], None], stop: threading.Event) -> None:
@@ -115,8 +121,7 @@ def run(request: dict, send: Callable[[dict], None], stop: threading.Event) -> N
         if out.exists() and not request.get("overwrite", False):
             raise ckpt.CheckpointError(f"checkpoint {out.name!r} already exists; choose another name")
         dataset = load_dataset(train_config.data)
-        model_config = default_model_config(dataset.image_shape, request["latent_dim"],
-                                            **request.get("model_overrides", {}))
+        model_config = modality.default_config(dataset, request["latent_dim"], **request.get("model_overrides", {}))
         trainer = Trainer(model_config, train_config, dataset, out=out, callbacks=[_Reporter(send, stop, dataset)])
         if stop.is_set():
             status, message = "stopped", "stopped before training"
