@@ -9,6 +9,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 from PIL import Image
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
 REPO = Path(__file__).resolve().parents[2]
@@ -309,15 +310,29 @@ def test_two_clicks_on_the_interpolation_map_pick_a_and_b(app, page, open_app):
     chart = ".st-key-interp_map .js-plotly-plot"
     for end, k in (("a", 2), ("b", 5)):  # two test images of the first label's trace
         # One chart, drawn (a rerun shows the new chart beside the old one for a moment).
-        page.wait_for_function("(sel) => { const g = document.querySelectorAll(sel);"
-                               " return g.length === 1 && g[0]._fullData && g[0]._fullData.length > 1; }", arg=chart)
+        try:
+            page.wait_for_function("(sel) => { const g = document.querySelectorAll(sel);"
+                                   " return g.length === 1 && g[0]._fullData && g[0]._fullData.length > 1; }",
+                                   arg=chart)
+        except PlaywrightTimeout:
+            state = page.evaluate("(sel) => ({charts: [...document.querySelectorAll(sel)].map(g => "
+                                  "(g._fullData || []).length), run: document.querySelector('[data-testid=stApp]')"
+                                  ".dataset.testScriptState, stale: document.querySelectorAll("
+                                  "'[data-stale=true]').length})", chart)
+            pytest.fail(f"before click {end}: no single drawn chart: {state}; {page.url}")
         gd = guarded_map(page, chart)
         point = page.evaluate(POINT_JS, [gd.element_handle(), k, 1])
         page.mouse.move(point["x"] - 4, point["y"])
         page.mouse.move(point["x"], point["y"], steps=4)
         page.mouse.click(point["x"], point["y"])
-        page.wait_for_function("([key, i]) => new URL(location.href).searchParams.get(key) === i",
-                               arg=[end, str(point["index"])], timeout=30_000)
+        try:
+            page.wait_for_function("([key, i]) => new URL(location.href).searchParams.get(key) === i",
+                                   arg=[end, str(point["index"])], timeout=30_000)
+        except PlaywrightTimeout:
+            clicks = page.evaluate(f"() => document.querySelector('{chart} [data-testid=map-markers]')"
+                                   "?.dataset.clicks ?? 'no overlay'")
+            now = page.evaluate(POINT_JS, [page.locator(chart).element_handle(), k, 1])
+            pytest.fail(f"click {end} lost: clicked {point}, the point is now at {now}; clicks {clicks}; {page.url}")
         page.wait_for_function("() => document.querySelector('[data-testid=stApp]')"
                                ".dataset.testScriptState === 'notRunning'")
     assert page.locator(EXCEPTION).count() == 0
