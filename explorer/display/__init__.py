@@ -72,6 +72,13 @@ def interpolation(ctx, a: int, b: int, method: str, steps: int, *, key: str, on_
     renderer(ctx.x.shape[1:]).interpolation(ctx, a, b, method, steps, key=key, on_steps=on_steps)
 
 
+def path_ends(ctx, a: int, b: int, key: str) -> tuple[np.ndarray, np.ndarray]:
+    """The two ends (z_A, z_B) of the interpolation drawn with `key`: the codes μ of test items a and b, unless the
+    renderer lets an end be given otherwise (text: a typed sentence)."""
+    r = renderer(ctx.x.shape[1:])
+    return r.path_ends(ctx, a, b, key) if hasattr(r, "path_ends") else (ctx.mu[a], ctx.mu[b])
+
+
 def hover_texts(ctx) -> list[str] | None:
     """What a map dot's hover label shows of each test item beyond its index and label: the sentence for text,
     nothing for images (a picture does not fit a hover label)."""

@@ -1,0 +1,58 @@
+"""Interpolate on the bundled text checkpoint (grammar-16d): two typed sentences become the ends of the homotopy
+table, reconstructed at t = 0 and 1, with a decoded sentence at every step; an unknown character gets one message.
+Expected sentences come from the model through vae_core, so a retrained checkpoint leaves the test true."""
+
+import pytest
+from playwright.sync_api import expect
+
+from vae_core.checkpoint import load_checkpoint
+from vae_core.latent import slerp
+from vae_core.text.items import decode_greedy, encode_typed
+
+pytestmark = pytest.mark.e2e
+
+TABLE = ".st-key-interp_strip"
+EXCEPTION = '[data-testid="stException"]'
+TYPED = ("a huge green star is near a tiny white ball", "a small black cube is far from a big red circle")
+STEPS = 6
+
+
+@pytest.fixture(scope="module")
+def app(e2e, tmp_path_factory):
+    root = e2e.copy_checkpoints(tmp_path_factory.mktemp("checkpoints"), ("grammar-16d",))
+    with e2e.app_server(root) as server:
+        yield server
+
+
+def type_end(page, end: str, sentence: str) -> None:
+    box = page.locator(f".st-key-interp_strip_typed_{end} input")
+    box.fill(sentence)
+    box.press("Enter")  # a rerun; callers wait for what it shows, as the page reads "not running" until it starts
+
+
+def test_typed_sentences_are_the_ends_and_every_step_has_a_sentence(app, page, e2e):
+    model = load_checkpoint("grammar-16d", app.root)[0]
+    path = slerp(encode_typed(model, TYPED[0]), encode_typed(model, TYPED[1]), STEPS)
+    want = ["A", TYPED[0]]
+    for t, s in zip([f"{t:.2f}" for t in (i / (STEPS - 1) for i in range(STEPS))], decode_greedy(model, path),
+                    strict=True):
+        want += [t, str(s)]
+    want += ["B", TYPED[1]]
+
+    e2e.open_app(page, app.url("interpolate", ckpt="grammar-16d", a=5, b=9, n=STEPS, m="slerp"))
+    type_end(page, "a", TYPED[0])
+    expect(page.get_by_text("A: typed and B: test sentence #9")).to_be_visible(timeout=60_000)
+    type_end(page, "b", TYPED[1])
+    expect(page.get_by_text("A: typed and B: typed")).to_be_visible(timeout=60_000)
+    expect(page.locator(f'{TABLE} [role="gridcell"]')).to_have_text(want, timeout=60_000)
+    assert all(want[1::2])  # a sentence at every step, none empty
+    assert page.locator(EXCEPTION).count() == 0
+
+
+def test_an_unknown_character_is_named_once(app, page, e2e):
+    e2e.open_app(page, app.url("interpolate", ckpt="grammar-16d", a=5, b=9, n=STEPS, m="slerp"))
+    type_end(page, "b", "a big Zebra")
+    alert = page.locator('[data-testid="stAlertContentError"]')
+    expect(alert).to_have_count(1, timeout=60_000)
+    expect(alert).to_contain_text("Sentence B: this model never saw the character 'Z'")
+    assert page.locator(EXCEPTION).count() == 0

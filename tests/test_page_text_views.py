@@ -1,0 +1,72 @@
+"""Interpolate, Generate, Anomaly detection and Neighbours on the bundled text checkpoint through AppTest (no
+browser). Expected sentences are derived from the model through vae_core, never written out, so a better-trained
+bundled checkpoint leaves these tests true."""
+
+import shutil
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+REPO = Path(__file__).resolve().parents[1]
+APP = str(REPO / "explorer" / "app.py")
+BUNDLED = REPO / "checkpoints" / "grammar-16d"
+
+
+@pytest.fixture(autouse=True)
+def root(tmp_path, monkeypatch):
+    """A checkpoints folder holding a copy of the bundled text checkpoint only."""
+    root = tmp_path / "checkpoints"
+    (root / "grammar-16d").mkdir(parents=True)
+    for f in ("config.json", "history.json", "model.safetensors"):
+        shutil.copy(BUNDLED / f, root / "grammar-16d" / f)
+    monkeypatch.setenv("LATENT_LAB_CHECKPOINTS", str(root))
+    return root
+
+
+@pytest.fixture(scope="module")
+def model():
+    from vae_core.checkpoint import load_checkpoint
+
+    return load_checkpoint("grammar-16d", REPO / "checkpoints")[0]
+
+
+def run(page: str, **query) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=120)
+    for k, v in query.items():
+        at.query_params[k] = v
+    at.run()
+    return at.switch_page(page).run()
+
+
+def ok(at: AppTest) -> None:
+    assert not at.exception and not at.error, [e.value for e in at.error] + [e.value for e in at.exception]
+
+
+def test_typed_ends_are_reconstructed_at_both_ends_of_the_homotopy_table(model):
+    from vae_core.latent import lerp
+    from vae_core.text.items import decode_greedy, encode_typed
+
+    at = run("views/interpolate.py", a="5", b="9", n="5", m="lerp")
+    ok(at)
+    typed = ("a huge green star is near a tiny white ball", "a small black cube is far from a big red circle")
+    at.text_input(key="interp_strip_typed_a").input(typed[0]).run()
+    at.text_input(key="interp_strip_typed_b").input(typed[1]).run()
+    ok(at)
+    table = at.dataframe[0].value
+    z = lerp(encode_typed(model, typed[0]), encode_typed(model, typed[1]), 5)
+    assert table["sentence"].tolist() == [typed[0], *decode_greedy(model, z).tolist(), typed[1]]
+    assert "A: typed and B: typed" in " ".join(c.value for c in at.caption)
+
+
+def test_an_unknown_character_gets_one_message_and_the_picked_sentence_stays(model):
+    from vae_core.data import load_dataset
+
+    at = run("views/interpolate.py", a="5", b="9", n="4", m="slerp")
+    at.text_input(key="interp_strip_typed_a").input("a big ZEBRA!").run()
+    assert not at.exception
+    assert len(at.error) == 1
+    message = at.error[0].value
+    assert message.startswith("Sentence A: this model never saw the characters 'Z', 'E', 'B', 'R', 'A', '!'")
+    assert "Using test sentence #5 instead" in message
+    assert at.dataframe[0].value["sentence"].iloc[0] == load_dataset("grammar").lines_test[5]
