@@ -5,6 +5,7 @@ bundled checkpoint leaves these tests true."""
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -70,3 +71,38 @@ def test_an_unknown_character_gets_one_message_and_the_picked_sentence_stays(mod
     assert message.startswith("Sentence A: this model never saw the characters 'Z', 'E', 'B', 'R', 'A', '!'")
     assert "Using test sentence #5 instead" in message
     assert at.dataframe[0].value["sentence"].iloc[0] == load_dataset("grammar").lines_test[5]
+
+
+def numbered(code: str) -> list[str]:
+    """The sentences of a numbered batch (display.text.batch): '  1  a big ...' -> 'a big ...'."""
+    return [line.split("  ", 1)[1] if "  " in line.strip() else "" for line in (s.lstrip() for s in
+                                                                                   code.split("\n"))]
+
+
+def test_generate_samples_sentences_at_a_temperature_and_greedily(model):
+    from vae_core.text.sampling import prior_sentences
+
+    at = run("views/generate.py", seed="4")
+    ok(at)
+    at.slider(key="gen_temperature").set_value(0.5).run()
+    ok(at)
+    sampled = prior_sentences(model, 16, seed=4, temperature=0.5)[1].tolist()
+    assert numbered(at.code[0].value) == sampled
+    at.radio(key="gen_decoding").set_value("greedy").run()
+    assert numbered(at.code[0].value) == prior_sentences(model, 16, seed=4, greedy=True)[1].tolist()
+
+
+def test_generate_traverses_one_dimension_per_column_of_sentences(model):
+    from vae_core.latent import traversal_values, traverse
+    from vae_core.text.items import decode_greedy
+
+    at = run("views/generate.py")
+    ok(at)
+    at.slider(key="gen_steps").set_value(5).run()
+    traversal = at.dataframe[1].value  # after the manifold grid's table
+    assert traversal.shape == (5, 10) and list(traversal.index) == ["-3.00", "-1.50", "+0.00", "+1.50", "+3.00"]
+    dim = int(traversal.columns[0].split(" ")[0][1:])
+    want = decode_greedy(model, traverse(np.zeros(16, np.float32), [dim], traversal_values(5, 3.0)))
+    assert traversal.iloc[:, 0].tolist() == want.tolist()
+    manifold = at.dataframe[0].value
+    assert manifold.shape == (15, 15) and all(isinstance(s, str) for s in manifold.to_numpy().ravel())

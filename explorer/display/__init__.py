@@ -94,3 +94,25 @@ def noun(ctx) -> str:
 def path_download(ctx, path: np.ndarray, filename: str, key: str) -> None:
     """A download of the decoded path (M, D): an animated GIF of images, a text file of sentences."""
     renderer(ctx.x.shape[1:]).path_download(ctx, path, filename, key)
+
+
+def temperature_help(ctx) -> str:
+    """What the Generate page's temperature T does to this checkpoint's samples."""
+    return renderer(ctx.x.shape[1:]).temperature_help()
+
+
+def prior_samples(ctx, seed: int, temperature: float, key: str) -> None:
+    """Samples from the prior at temperature T, seeded: a grid of images, or sentences (sampled or greedy)."""
+    renderer(ctx.x.shape[1:]).prior_samples(ctx, seed, temperature, key)
+
+
+def manifold(ctx, zs: np.ndarray, grid: int, dims: tuple[int, int], caption: str, key: str) -> None:
+    """The grid x grid manifold zs (row-major, latent.manifold_grid over dims (dx, dy)) decoded: an image grid, or
+    a table of sentences."""
+    renderer(ctx.x.shape[1:]).manifold(ctx, zs, grid, dims, caption, key)
+
+
+def traversals(ctx, base: np.ndarray, dims: list[int], values: np.ndarray, kl: np.ndarray, key: str) -> None:
+    """base with each of dims set to each of values, decoded: a row of images per dimension, or a column of
+    sentences per dimension; kl (D,) labels each dimension."""
+    renderer(ctx.x.shape[1:]).traversals(ctx, base, dims, values, kl, key)

@@ -58,3 +58,34 @@ def path_download(ctx, path, filename: str, key: str) -> None:
     gif = gif_bytes(images, scale=scale_for(images.shape[-2], 160))
     st.download_button("Download as animated GIF", gif, file_name=f"{filename}.gif", mime="image/gif", key=key,
                        icon=":material/download:", on_click="ignore")
+
+
+TEMPERATURE_HELP = "z ~ N(0, T² I): below 1 typical images, above 1 more varied and odd ones."
+
+
+def temperature_help() -> str:
+    """What the temperature slider means for images."""
+    return TEMPERATURE_HELP
+
+
+def prior_samples(ctx, seed: int, temperature: float, key: str) -> None:
+    """48 images decoded from z ~ N(0, T² I)."""
+    z = np.random.default_rng(int(seed)).standard_normal((48, ctx.latent_dim)).astype(np.float32) * temperature
+    batch(ctx.decode(z), 12, 64, f"48 samples: z ~ N(0, {temperature:g}² I), decoded (seed {seed})", "stretch", st)
+
+
+def manifold(ctx, zs, grid: int, dims: tuple[int, int], caption: str, key: str) -> None:
+    """The manifold grid as one image grid at its natural size."""
+    batch(ctx.decode(zs), grid, 36, caption, "natural", st)
+
+
+def traversals(ctx, base, dims: list[int], values, kl, key: str) -> None:
+    """One row of images per dimension, labelled with its KL."""
+    from vae_core.latent import traverse
+
+    images = ctx.decode(traverse(base, dims, values))
+    steps = len(values)
+    for r, dim in enumerate(dims):
+        label, row = st.columns([1, 9], vertical_alignment="center")
+        label.markdown(f"**z{dim}**  \nKL {kl[dim]:.2f}")
+        batch(images[r * steps:(r + 1) * steps], steps, 64, None, "natural", row)

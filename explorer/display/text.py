@@ -130,3 +130,32 @@ def path_ends(ctx, a: int, b: int, key: str) -> tuple[np.ndarray, np.ndarray]:
     """z_A, z_B of the interpolation drawn with `key`: a typed sentence's μ where one is typed, else the picked
     test sentence's."""
     return _typed_end(ctx, key, "a", a)[0], _typed_end(ctx, key, "b", b)[0]
+
+
+# The Generate page's views live in text_generate.py (one job a file); these hand them on.
+def temperature_help() -> str:
+    """What the temperature slider means for sentences."""
+    from explorer.display.text_generate import TEMPERATURE_HELP
+
+    return TEMPERATURE_HELP
+
+
+def prior_samples(ctx, seed: int, temperature: float, key: str) -> None:
+    """Sentences from the prior (text_generate.prior_samples)."""
+    from explorer.display.text_generate import prior_samples as draw
+
+    draw(ctx, seed, temperature, key)
+
+
+def manifold(ctx, zs, grid: int, dims: tuple[int, int], caption: str, key: str) -> None:
+    """The manifold grid as a table of sentences (text_generate.manifold)."""
+    from explorer.display.text_generate import manifold as draw
+
+    draw(ctx, zs, grid, dims, caption, key)
+
+
+def traversals(ctx, base, dims: list[int], values, kl, key: str) -> None:
+    """Traversals as columns of sentences (text_generate.traversals)."""
+    from explorer.display.text_generate import traversals as draw
+
+    draw(ctx, base, dims, values, kl, key)
