@@ -106,3 +106,26 @@ def test_generate_traverses_one_dimension_per_column_of_sentences(model):
     assert traversal.iloc[:, 0].tolist() == want.tolist()
     manifold = at.dataframe[0].value
     assert manifold.shape == (15, 15) and all(isinstance(s, str) for s in manifold.to_numpy().ravel())
+
+
+def test_anomaly_scores_outside_sets_and_typed_sentences(model):
+    from vae_core.analysis.anomaly import ood_items, score_items
+    from vae_core.data import load_dataset
+    from vae_core.metrics import auroc
+
+    at = run("views/anomaly.py")
+    ok(at)
+    s_in = score_items(model, np.array(load_dataset("grammar").lines_test))
+    sets = ood_items("grammar", model)
+    shown = {m.label: m.value for m in at.metric}
+    assert list(shown) == [f"AUROC · {name}" for name in sets]
+    for name, items in sets.items():
+        assert shown[f"AUROC · {name}"] == f"{auroc(s_in, score_items(model, items)):.3f}"
+    typed = ["a big red ball is near a tiny blue star", "big a ball red is star near", "a BIG red ball"]
+    at.text_area(key="anomaly_typed").input("\n".join(typed) + "\n\n").run()
+    ok(at)
+    table = at.dataframe[-1].value
+    assert table["sentence"].tolist() == typed
+    assert np.allclose(table["score (nats)"], np.round(score_items(model, np.array(typed)), 1))
+    assert table["unknown characters"].tolist() == ["", "", "B I G"]
+    assert table["verdict"].iloc[2] == "unusual"  # three unknown characters: far above any test sentence

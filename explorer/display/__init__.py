@@ -116,3 +116,9 @@ def traversals(ctx, base: np.ndarray, dims: list[int], values: np.ndarray, kl: n
     """base with each of dims set to each of values, decoded: a row of images per dimension, or a column of
     sentences per dimension; kl (D,) labels each dimension."""
     renderer(ctx.x.shape[1:]).traversals(ctx, base, dims, values, kl, key)
+
+
+def anomaly_upload(ctx, s_in: np.ndarray, quantile: float, iwae_k: int, key: str) -> None:
+    """Anomaly detection's own-data section: an uploaded image, or typed and uploaded sentences, scored and judged
+    against the quantile of the test scores s_in."""
+    renderer(ctx.x.shape[1:]).anomaly_upload(ctx, s_in, quantile, iwae_k, key)

@@ -89,3 +89,30 @@ def traversals(ctx, base, dims: list[int], values, kl, key: str) -> None:
         label, row = st.columns([1, 9], vertical_alignment="center")
         label.markdown(f"**z{dim}**  \nKL {kl[dim]:.2f}")
         batch(images[r * steps:(r + 1) * steps], steps, 64, None, "natural", row)
+
+
+def anomaly_upload(ctx, s_in, quantile: float, iwae_k: int, key: str) -> None:
+    """Anomaly detection's "Score your own image": an uploaded image scaled to the model's size, scored, and its
+    verdict against the threshold, with its reconstruction."""
+    from vae_core.analysis import anomaly
+    from vae_core.latent import encode_dataset
+    from vae_core.uploads import UploadError, load_uploaded_image
+
+    st.subheader("Score your own image")
+    st.caption(f"Upload an image: it is scaled to {'×'.join(map(str, ctx.x.shape[2:]))} pixels, scored, and "
+               f"compared with the threshold ({quantile:g}th percentile of test images). These models saw light "
+               "shapes on black, so a dark drawing on white looks unusual to them.")
+    upload = st.file_uploader("Image", type=["png", "jpg", "jpeg", "gif", "bmp", "webp"], key=f"{key}_upload")
+    if upload is None:
+        return
+    try:
+        x = load_uploaded_image(upload.getvalue(), tuple(ctx.model.config.input_shape))
+    except UploadError as exc:
+        st.error(str(exc))
+        return
+    v = anomaly.verdict(float(anomaly.score_images(ctx.model, x[None], iwae_k)[0]), s_in, quantile / 100)
+    with st.container(key=f"{key}_verdict"):
+        (st.warning if v.anomalous else st.success)(v.message)
+        a, b, _ = st.columns([1, 1, 3])
+        item(x, 140, "as the model sees it", a)
+        item(ctx.decode(encode_dataset(ctx.model, x[None]).mu)[0], 140, "its reconstruction, decode(μ)", b)

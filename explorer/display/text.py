@@ -159,3 +159,10 @@ def traversals(ctx, base, dims: list[int], values, kl, key: str) -> None:
     from explorer.display.text_generate import traversals as draw
 
     draw(ctx, base, dims, values, kl, key)
+
+
+def anomaly_upload(ctx, s_in, quantile: float, iwae_k: int, key: str) -> None:
+    """Typed or uploaded sentences scored (text_anomaly.anomaly_upload)."""
+    from explorer.display.text_anomaly import anomaly_upload as draw
+
+    draw(ctx, s_in, quantile, iwae_k, key)

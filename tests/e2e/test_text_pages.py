@@ -1,6 +1,7 @@
-"""Interpolate on the bundled text checkpoint (grammar-16d): two typed sentences become the ends of the homotopy
-table, reconstructed at t = 0 and 1, with a decoded sentence at every step; an unknown character gets one message.
-Expected sentences come from the model through vae_core, so a retrained checkpoint leaves the test true."""
+"""The pages for text on the bundled text checkpoint (grammar-16d), one server for all: on Interpolate two typed
+sentences become the ends of the homotopy table, reconstructed at t = 0 and 1, with a decoded sentence at every
+step, and an unknown character gets one message; Generate shows sentences from the prior, sampled or greedy.
+Expected sentences come from the model through vae_core, so a retrained checkpoint leaves the tests true."""
 
 import pytest
 from playwright.sync_api import expect
@@ -8,6 +9,7 @@ from playwright.sync_api import expect
 from vae_core.checkpoint import load_checkpoint
 from vae_core.latent import slerp
 from vae_core.text.items import decode_greedy, encode_typed
+from vae_core.text.sampling import prior_sentences
 
 pytestmark = pytest.mark.e2e
 
@@ -24,14 +26,18 @@ def app(e2e, tmp_path_factory):
         yield server
 
 
+@pytest.fixture(scope="module")
+def model(app):
+    return load_checkpoint("grammar-16d", app.root)[0]
+
+
 def type_end(page, end: str, sentence: str) -> None:
     box = page.locator(f".st-key-interp_strip_typed_{end} input")
     box.fill(sentence)
     box.press("Enter")  # a rerun; callers wait for what it shows, as the page reads "not running" until it starts
 
 
-def test_typed_sentences_are_the_ends_and_every_step_has_a_sentence(app, page, e2e):
-    model = load_checkpoint("grammar-16d", app.root)[0]
+def test_typed_sentences_are_the_ends_and_every_step_has_a_sentence(app, page, e2e, model):
     path = slerp(encode_typed(model, TYPED[0]), encode_typed(model, TYPED[1]), STEPS)
     want = ["A", TYPED[0]]
     for t, s in zip([f"{t:.2f}" for t in (i / (STEPS - 1) for i in range(STEPS))], decode_greedy(model, path),
@@ -55,4 +61,15 @@ def test_an_unknown_character_is_named_once(app, page, e2e):
     alert = page.locator('[data-testid="stAlertContentError"]')
     expect(alert).to_have_count(1, timeout=60_000)
     expect(alert).to_contain_text("Sentence B: this model never saw the character 'Z'")
+    assert page.locator(EXCEPTION).count() == 0
+
+
+def test_generate_shows_sampled_then_greedy_sentences_from_the_prior(app, page, e2e, model):
+    e2e.open_app(page, app.url("generate", ckpt="grammar-16d", seed=4))
+    samples = page.locator(".st-key-gen_samples code")
+    sampled = prior_sentences(model, 16, seed=4, temperature=1.0)[1]
+    expect(samples).to_have_text("\n".join(f"{i + 1:>2}  {s}" for i, s in enumerate(sampled)), timeout=60_000)
+    page.locator(".st-key-gen_decoding").get_by_text("greedy").click()
+    greedy = prior_sentences(model, 16, seed=4, greedy=True)[1]
+    expect(samples).to_have_text("\n".join(f"{i + 1:>2}  {s}" for i, s in enumerate(greedy)), timeout=60_000)
     assert page.locator(EXCEPTION).count() == 0
