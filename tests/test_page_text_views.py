@@ -129,3 +129,41 @@ def test_anomaly_scores_outside_sets_and_typed_sentences(model):
     assert np.allclose(table["score (nats)"], np.round(score_items(model, np.array(typed)), 1))
     assert table["unknown characters"].tolist() == ["", "", "B I G"]
     assert table["verdict"].iloc[2] == "unusual"  # three unknown characters: far above any test sentence
+
+
+def test_neighbours_lists_nearest_sentences_and_applies_make_it_bigger(model):
+    from vae_core.analysis import neighbours as nb
+    from vae_core.data import load_dataset
+    from vae_core.text.attributes import factor_groupings, read_factors
+    from vae_core.text.items import decode_greedy, encode_lines
+
+    ds = load_dataset("grammar")
+    mu = encode_lines(model, ds.lines_test)[0]
+    at = run("views/neighbours.py", i="3")
+    ok(at)
+    near = at.dataframe[0].value
+    idx, _ = nb.neighbours_of(mu, 3, 8)
+    assert near["#"].tolist() == idx.tolist()
+    assert near["sentence"].tolist() == [ds.lines_test[j] for j in idx]
+
+    at.button(key="nb_bigger").click().run()
+    ok(at)
+    assert at.selectbox(key="nb_by").value == "size"
+    g, names = factor_groupings(ds.factors_test)["size"]
+    v = nb.attribute_vector(mu, g, names.index("huge"), names.index("tiny"))
+    want = decode_greedy(model, nb.along(mu[3], v, np.linspace(-2.0, 2.0, 9)))
+    table = at.dataframe[1].value
+    assert table["sentence"].tolist() == want.tolist()
+    assert table["size"].tolist() == [(read_factors(s) or {}).get("size", "?") for s in want]
+
+    at.button(key="nb_recolour").click().run()
+    ok(at)
+    colour = read_factors(ds.lines_test[3])["colour"]
+    assert at.selectbox(key="nb_by").value == "colour"
+    assert at.selectbox(key="nb_minus_colour").value == names_index(colour)
+
+
+def names_index(colour: str) -> int:
+    from vae_core.text.corpora import COLOURS
+
+    return COLOURS.index(colour)

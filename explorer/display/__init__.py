@@ -122,3 +122,13 @@ def anomaly_upload(ctx, s_in: np.ndarray, quantile: float, iwae_k: int, key: str
     """Anomaly detection's own-data section: an uploaded image, or typed and uploaded sentences, scored and judged
     against the quantile of the test scores s_in."""
     renderer(ctx.x.shape[1:]).anomaly_upload(ctx, s_in, quantile, iwae_k, key)
+
+
+def page_view(ctx, page: str) -> bool:
+    """Draw a page's body the renderer's own way, if it has one for this page (text: `neighbours_view`): the
+    page then stops. False where the page's own layout applies."""
+    view = getattr(renderer(ctx.x.shape[1:]), f"{page}_view", None)
+    if view is None:
+        return False
+    view(ctx)
+    return True

@@ -166,3 +166,10 @@ def anomaly_upload(ctx, s_in, quantile: float, iwae_k: int, key: str) -> None:
     from explorer.display.text_anomaly import anomaly_upload as draw
 
     draw(ctx, s_in, quantile, iwae_k, key)
+
+
+def neighbours_view(ctx) -> None:
+    """The Neighbours page for sentences (text_neighbours.neighbours_view)."""
+    from explorer.display.text_neighbours import neighbours_view as draw
+
+    draw(ctx)
