@@ -72,6 +72,13 @@ def interpolation(ctx, a: int, b: int, method: str, steps: int, *, key: str, on_
     renderer(ctx.x.shape[1:]).interpolation(ctx, a, b, method, steps, key=key, on_steps=on_steps)
 
 
+def path_ends(ctx, a: int, b: int, key: str) -> tuple[np.ndarray, np.ndarray]:
+    """The two ends (z_A, z_B) of the interpolation drawn with `key`: the codes μ of test items a and b, unless the
+    renderer lets an end be given otherwise (text: a typed sentence)."""
+    r = renderer(ctx.x.shape[1:])
+    return r.path_ends(ctx, a, b, key) if hasattr(r, "path_ends") else (ctx.mu[a], ctx.mu[b])
+
+
 def hover_texts(ctx) -> list[str] | None:
     """What a map dot's hover label shows of each test item beyond its index and label: the sentence for text,
     nothing for images (a picture does not fit a hover label)."""
@@ -87,3 +94,41 @@ def noun(ctx) -> str:
 def path_download(ctx, path: np.ndarray, filename: str, key: str) -> None:
     """A download of the decoded path (M, D): an animated GIF of images, a text file of sentences."""
     renderer(ctx.x.shape[1:]).path_download(ctx, path, filename, key)
+
+
+def temperature_help(ctx) -> str:
+    """What the Generate page's temperature T does to this checkpoint's samples."""
+    return renderer(ctx.x.shape[1:]).temperature_help()
+
+
+def prior_samples(ctx, seed: int, temperature: float, key: str) -> None:
+    """Samples from the prior at temperature T, seeded: a grid of images, or sentences (sampled or greedy)."""
+    renderer(ctx.x.shape[1:]).prior_samples(ctx, seed, temperature, key)
+
+
+def manifold(ctx, zs: np.ndarray, grid: int, dims: tuple[int, int], caption: str, key: str) -> None:
+    """The grid x grid manifold zs (row-major, latent.manifold_grid over dims (dx, dy)) decoded: an image grid, or
+    a table of sentences."""
+    renderer(ctx.x.shape[1:]).manifold(ctx, zs, grid, dims, caption, key)
+
+
+def traversals(ctx, base: np.ndarray, dims: list[int], values: np.ndarray, kl: np.ndarray, key: str) -> None:
+    """base with each of dims set to each of values, decoded: a row of images per dimension, or a column of
+    sentences per dimension; kl (D,) labels each dimension."""
+    renderer(ctx.x.shape[1:]).traversals(ctx, base, dims, values, kl, key)
+
+
+def anomaly_upload(ctx, s_in: np.ndarray, quantile: float, iwae_k: int, key: str) -> None:
+    """Anomaly detection's own-data section: an uploaded image, or typed and uploaded sentences, scored and judged
+    against the quantile of the test scores s_in."""
+    renderer(ctx.x.shape[1:]).anomaly_upload(ctx, s_in, quantile, iwae_k, key)
+
+
+def page_view(ctx, page: str) -> bool:
+    """Draw a page's body the renderer's own way, if it has one for this page (text: `neighbours_view`): the
+    page then stops. False where the page's own layout applies."""
+    view = getattr(renderer(ctx.x.shape[1:]), f"{page}_view", None)
+    if view is None:
+        return False
+    view(ctx)
+    return True

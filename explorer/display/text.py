@@ -71,7 +71,8 @@ def selection(ctx, selected: int | None, **kw) -> None:
 
 def interpolation(ctx, a: int, b: int, method: str, steps: int, *, key: str, on_steps) -> None:
     """Bowman et al.'s homotopy table: sentence A, the greedy sentence at every step of the path from mu_A to
-    mu_B, sentence B; a steps slider whose change calls on_steps(new steps) (decoded by Python on that rerun)."""
+    mu_B, sentence B; either end may be typed instead of picked (path_ends); a steps slider whose change calls
+    on_steps(new steps) (decoded by Python on that rerun)."""
     import pandas as pd
 
     from vae_core.text.items import homotopy
@@ -79,17 +80,25 @@ def interpolation(ctx, a: int, b: int, method: str, steps: int, *, key: str, on_
     def changed() -> None:
         on_steps(int(st.session_state[f"{key}_steps"]))
 
+    c1, c2 = st.columns(2)
+    for col, end, i in ((c1, "a", a), (c2, "b", b)):
+        col.text_input(f"…or type sentence {end.upper()}", key=f"{key}_typed_{end}", max_chars=256,
+                       placeholder=f"test sentence #{i}", help="Typed ends are encoded to their μ; leave empty "
+                       "to use the test sentence picked above.")
+    ends = [_typed_end(ctx, key, end, i, show_error=True) for end, i in (("a", a), ("b", b))]
     st.session_state[f"{key}_steps"] = int(steps)
     st.slider("Steps", 3, 24, key=f"{key}_steps", on_change=changed,
               help="Points on the path, both ends included; each is decoded greedily.")
-    rows = homotopy(ctx.model, ctx.mu[a], ctx.mu[b], steps, method)
+    rows = homotopy(ctx.model, ends[0][0], ends[1][0], steps, method)
     table = pd.DataFrame({"t": ["A"] + [f"{t:.2f}" for t, _ in rows] + ["B"],
-                          "sentence": [str(ctx.x[a])] + [s for _, s in rows] + [str(ctx.x[b])]})
+                          "sentence": [ends[0][1]] + [s for _, s in rows] + [ends[1][1]]})
     with st.container(key=key):
         st.dataframe(table, hide_index=True, width="stretch", row_height=32,
                      column_config={"t": st.column_config.TextColumn("t", width="small")})
-    st.caption(f"A and B: the two test sentences; between them the greedy decode of {steps} points of the "
-               f"{method} path from μ_A to μ_B (t = 0 and 1 are their reconstructions).")
+    what = " and ".join(f"{e.upper()}: {'typed' if typed else f'test sentence #{i}'}"
+                        for e, i, (_, _, typed) in zip("ab", (a, b), ends, strict=True))
+    st.caption(f"{what}; between them the greedy decode of {steps} points of the {method} path from μ_A to μ_B "
+               "(t = 0 and 1 are their reconstructions).")
 
 
 NOUN = "sentence"
@@ -100,3 +109,67 @@ def path_download(ctx, path, filename: str, key: str) -> None:
     lines = "".join(f"{s}\n" for s in ctx.decode(path))
     st.download_button("Download the sentences", lines.encode(), file_name=f"{filename}.txt", mime="text/plain",
                        key=key, icon=":material/download:", on_click="ignore")
+
+
+def _typed_end(ctx, key: str, end: str, index: int, show_error: bool = False) -> tuple[np.ndarray, str, bool]:
+    """(z, sentence, typed?) of one end of an interpolation: the typed sentence's μ if one is typed and every
+    character is known to the model, else test sentence `index` (a bad typed one is named in one st.error)."""
+    from vae_core.text.items import encode_typed
+
+    typed = str(st.session_state.get(f"{key}_typed_{end}") or "").strip()
+    if typed:
+        try:
+            return encode_typed(ctx.model, typed), typed, True
+        except ValueError as exc:
+            if show_error:
+                st.error(f"Sentence {end.upper()}: {exc}. Using test sentence #{index} instead.")
+    return ctx.mu[index], str(ctx.x[index]), False
+
+
+def path_ends(ctx, a: int, b: int, key: str) -> tuple[np.ndarray, np.ndarray]:
+    """z_A, z_B of the interpolation drawn with `key`: a typed sentence's μ where one is typed, else the picked
+    test sentence's."""
+    return _typed_end(ctx, key, "a", a)[0], _typed_end(ctx, key, "b", b)[0]
+
+
+# The Generate page's views live in text_generate.py (one job a file); these hand them on.
+def temperature_help() -> str:
+    """What the temperature slider means for sentences."""
+    from explorer.display.text_generate import TEMPERATURE_HELP
+
+    return TEMPERATURE_HELP
+
+
+def prior_samples(ctx, seed: int, temperature: float, key: str) -> None:
+    """Sentences from the prior (text_generate.prior_samples)."""
+    from explorer.display.text_generate import prior_samples as draw
+
+    draw(ctx, seed, temperature, key)
+
+
+def manifold(ctx, zs, grid: int, dims: tuple[int, int], caption: str, key: str) -> None:
+    """The manifold grid as a table of sentences (text_generate.manifold)."""
+    from explorer.display.text_generate import manifold as draw
+
+    draw(ctx, zs, grid, dims, caption, key)
+
+
+def traversals(ctx, base, dims: list[int], values, kl, key: str) -> None:
+    """Traversals as columns of sentences (text_generate.traversals)."""
+    from explorer.display.text_generate import traversals as draw
+
+    draw(ctx, base, dims, values, kl, key)
+
+
+def anomaly_upload(ctx, s_in, quantile: float, iwae_k: int, key: str) -> None:
+    """Typed or uploaded sentences scored (text_anomaly.anomaly_upload)."""
+    from explorer.display.text_anomaly import anomaly_upload as draw
+
+    draw(ctx, s_in, quantile, iwae_k, key)
+
+
+def neighbours_view(ctx) -> None:
+    """The Neighbours page for sentences (text_neighbours.neighbours_view)."""
+    from explorer.display.text_neighbours import neighbours_view as draw
+
+    draw(ctx)

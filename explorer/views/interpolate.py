@@ -62,7 +62,8 @@ shared.set_query(a=a, b=b, m=method, n=steps)
 # Drawn by the browser, which redraws it while the steps slider is dragged; the release reruns the page.
 display.interpolation(ctx, a, b, method, steps, key="interp_strip",
                       on_steps=lambda value: st.session_state.update(interp_steps=value))
-path = interpolate(ctx.mu[a], ctx.mu[b], steps, method)
+z_a, z_b = display.path_ends(ctx, a, b, key="interp_strip")  # a typed sentence's μ for text
+path = interpolate(z_a, z_b, steps, method)
 display.path_download(ctx, path, f"{ctx.name}-{method}-{a}-{b}", key="interp_gif")
 
 map_col, norm_col = st.columns([3, 2], gap="large")
@@ -91,7 +92,7 @@ with norm_col:
     t = np.linspace(0, 1, steps)
     norms = go.Figure()
     for name in ("lerp", "slerp"):
-        other = interpolate(ctx.mu[a], ctx.mu[b], steps, name)
+        other = interpolate(z_a, z_b, steps, name)
         norms.add_trace(go.Scatter(x=t, y=path_norms(other), name=name, mode="lines+markers",
                                    line=dict(width=3 if name == method else 1.5,
                                              dash=None if name == method else "dot")))

@@ -53,7 +53,10 @@ def jump(step: int = 1) -> None:
 ctx = shared.header_with_context(
     "Neighbours and latent arithmetic",
     "Images close together in the latent space share meaning; images close in pixel space merely share "
-    "pixels. Directions in the latent space can carry meaning too: add one to any image.")
+    "pixels. Directions in the latent space can carry meaning too: add one to any image (or sentence).",
+    modalities=("image", "text"))
+if display.page_view(ctx, "neighbours"):  # sentences have no pixel space: the text renderer draws its own body
+    st.stop()
 n = len(ctx.mu)
 i = st.session_state.get("selected")
 i = st.session_state["selected"] = i if i is not None and 0 <= i < n else 0

@@ -83,3 +83,24 @@ def test_homotopy_runs_from_the_decode_of_one_end_to_the_other():
         homotopy(model, za, zb, 3, "cubic")
     with pytest.raises(ValueError, match="at least 2"):
         homotopy(model, za, zb, 1)
+
+
+def test_check_typed_strips_and_names_unknown_characters_once():
+    from vae_core.text.items import check_typed, encode_typed, unknown_characters
+
+    model = small_model()
+    vocab = model.config.vocab
+    assert check_typed(vocab, "  ab c. ") == "ab c."
+    assert unknown_characters(vocab, "aQbQ!") == ["Q", "!"]
+    with pytest.raises(ValueError, match=r"never saw the characters 'Q', '!'; it knows only 'abc \.'"):
+        check_typed(vocab, "aQbQ!")
+    with pytest.raises(ValueError, match="never saw the character 'z';"):
+        check_typed(vocab, "zab")
+    with pytest.raises(ValueError, match="empty"):
+        check_typed(vocab, "   ")
+    with pytest.raises(ValueError, match="257 characters; the limit is 256"):
+        check_typed(vocab, "a" * 257)
+    mu = encode_typed(model, " cab ")
+    assert mu.shape == (3,) and np.allclose(mu, encode_lines(model, ["cab"])[0][0])
+    with pytest.raises(ValueError, match="never saw"):
+        encode_typed(model, "cabz")

@@ -149,3 +149,35 @@ def verdict(score: float, scores_in: np.ndarray, quantile: float = DEFAULT_QUANT
         text = (f"Looks normal: it scores {score:.1f} nats, below the threshold of {limit:.1f} "
                 f"(higher than {pct:.0f}% of test images). The model finds it like what it was trained on.")
     return Verdict(float(score), limit, pct, score > limit, text)
+
+
+# --- any modality: the Anomaly page's entry points ------------------------------------------------------
+
+
+def score_items(model, items, iwae_k: int = 0) -> np.ndarray:
+    """Scores (N,) in nats of the items modality.items_of gives: score_images for images, and for sentences
+    text.anomaly.score_sentences (nats per sentence)."""
+    from ..modality import modality_of
+
+    if modality_of(model.config) == "image":
+        return score_images(model, items, iwae_k)
+    from ..text.anomaly import score_sentences
+
+    return score_sentences(model, items, iwae_k)
+
+
+def ood_items(spec: str, model, seed: int = 0) -> dict[str, np.ndarray]:
+    """The outside sets for a model trained on spec: ood_sets' images, or text.anomaly.ood_sentences."""
+    from ..modality import modality_of
+
+    if modality_of(model.config) == "image":
+        return ood_sets(spec, tuple(model.config.input_shape), seed=seed)
+    from ..text.anomaly import ood_sentences
+
+    return ood_sentences(spec, load_dataset(spec).lines_test, model.config.alphabet, seed=seed)
+
+
+def is_slow(model, n_test: int, iwae_k: int) -> bool:
+    """scoring_is_slow for an image model; a text model decodes a sentence per sample, never slow by this count."""
+    n_pixels = getattr(model.config, "n_pixels", None)
+    return n_pixels is not None and scoring_is_slow(n_pixels, n_test, iwae_k)

@@ -90,12 +90,19 @@ def read_lines(path: Path) -> list[str]:
         raw = path.read_bytes()
     except OSError as e:
         raise DataError(f"{path}: cannot read ({e.strerror or e})") from e
+    return parse_lines(raw, str(path))
+
+
+def parse_lines(raw: bytes, name: str) -> list[str]:
+    """read_lines for bytes already in memory (an upload); `name` heads each DataError message."""
+    if len(raw) > MAX_FILE:
+        raise DataError(f"{name}: {len(raw):,} bytes; a text file may have at most {MAX_FILE >> 20} MiB")
     if b"\x00" in raw:  # UTF-8 text never holds NUL; binary files (images, archives) almost always do
-        raise DataError(f"{path}: is a binary file (it contains NUL bytes), not UTF-8 text")
+        raise DataError(f"{name}: is a binary file (it contains NUL bytes), not UTF-8 text")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as e:
-        raise DataError(f"{path}: is not UTF-8 text (invalid byte 0x{raw[e.start]:02x} at offset {e.start}); "
+        raise DataError(f"{name}: is not UTF-8 text (invalid byte 0x{raw[e.start]:02x} at offset {e.start}); "
                         "save it as UTF-8") from None
     lines = []
     for number, line in enumerate(text.splitlines(), 1):
@@ -103,13 +110,13 @@ def read_lines(path: Path) -> list[str]:
         if not line:
             continue
         if len(line) > MAX_LINE:
-            raise DataError(f"{path}: line {number} has {len(line):,} characters; the limit is {MAX_LINE} per "
+            raise DataError(f"{name}: line {number} has {len(line):,} characters; the limit is {MAX_LINE} per "
                             "line (one example per line)")
         lines.append(line)
         if len(lines) > MAX_LINES:
-            raise DataError(f"{path}: more than {MAX_LINES:,} lines")
+            raise DataError(f"{name}: more than {MAX_LINES:,} lines")
     if not lines:
-        raise DataError(f"{path}: is empty (no non-blank lines); expected one example per line")
+        raise DataError(f"{name}: is empty (no non-blank lines); expected one example per line")
     return lines
 
 

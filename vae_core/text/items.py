@@ -69,3 +69,30 @@ def homotopy(model: TextVAE, z_a, z_b, steps: int, method: str = "slerp") -> lis
         raise ValueError(f"a path needs at least 2 steps, got {steps}")
     path = (slerp if method == "slerp" else lerp)(np.asarray(z_a, np.float32), np.asarray(z_b, np.float32), steps)
     return list(zip(np.linspace(0.0, 1.0, steps).tolist(), decode_greedy(model, path).tolist(), strict=True))
+
+
+def unknown_characters(vocab, line: str) -> list[str]:
+    """The distinct characters of a line that the vocabulary does not hold, in the order they first appear."""
+    known = set(vocab.alphabet)
+    return list(dict.fromkeys(c for c in str(line) if c not in known))
+
+
+def check_typed(vocab, line: str) -> str:
+    """A typed sentence stripped of surrounding spaces, or ValueError with one message saying what is wrong:
+    empty, longer than DECODE_LEN, or holding characters the model never saw (they would all read as one unk)."""
+    line = str(line).strip()
+    if not line:
+        raise ValueError("the sentence is empty; type at least one character")
+    if len(line) > DECODE_LEN:
+        raise ValueError(f"the sentence has {len(line)} characters; the limit is {DECODE_LEN}")
+    bad = unknown_characters(vocab, line)
+    if bad:
+        shown = ", ".join(repr(c) for c in bad[:10]) + (f" and {len(bad) - 10} more" if len(bad) > 10 else "")
+        raise ValueError(f"this model never saw the character{'s' if len(bad) > 1 else ''} {shown}; "
+                         f"it knows only {vocab.alphabet!r}")
+    return line
+
+
+def encode_typed(model: TextVAE, line: str) -> np.ndarray:
+    """mu (D,) float32 of one typed sentence, checked by check_typed (ValueError with its message)."""
+    return encode_lines(model, [check_typed(model.config.vocab, line)])[0][0]

@@ -1,0 +1,41 @@
+"""vae_core/text/sampling.py: sentences from the prior, greedy or sampled at a temperature."""
+
+import numpy as np
+import pytest
+import torch
+
+from vae_core.text.items import decode_greedy
+from vae_core.text.model import TextModelConfig, TextVAE
+from vae_core.text.sampling import prior_sentences
+
+
+def small_model(seed: int = 0) -> TextVAE:
+    torch.manual_seed(seed)
+    return TextVAE(TextModelConfig(alphabet="abc .", latent_dim=3, embed_dim=4, hidden=8)).eval()
+
+
+def test_greedy_samples_are_the_greedy_decodes_of_seeded_normal_z():
+    model = small_model()
+    z, sentences = prior_sentences(model, 6, seed=3, greedy=True, max_len=20)
+    assert np.array_equal(z, np.random.default_rng(3).standard_normal((6, 3)).astype(np.float32))
+    assert sentences.tolist() == decode_greedy(model, z, max_len=20).tolist()
+
+
+def test_sampling_repeats_for_a_seed_differs_across_seeds_and_tends_to_greedy_when_cold():
+    model = small_model(1)
+    a = prior_sentences(model, 8, seed=0, temperature=1.5, max_len=30)[1]
+    assert a.tolist() == prior_sentences(model, 8, seed=0, temperature=1.5, max_len=30)[1].tolist()
+    assert a.tolist() != prior_sentences(model, 8, seed=1, temperature=1.5, max_len=30)[1].tolist()
+    cold = prior_sentences(model, 8, seed=0, temperature=1e-4, max_len=30)[1]
+    assert cold.tolist() == prior_sentences(model, 8, seed=0, greedy=True, max_len=30)[1].tolist()
+    assert set("".join(a)) <= set("abc .\ufffd")  # the model's characters, or unk (U+FFFD) when drawn
+
+
+def test_bad_arguments_say_which():
+    model = small_model()
+    with pytest.raises(ValueError, match="temperature must be > 0"):
+        prior_sentences(model, 2, temperature=0.0)
+    with pytest.raises(ValueError, match="n must be >= 0"):
+        prior_sentences(model, -1)
+    z, s = prior_sentences(model, 0)
+    assert z.shape == (0, 3) and s.shape == (0,)
