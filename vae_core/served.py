@@ -61,12 +61,7 @@ def confine(user_path: str, root: Path) -> Path:
 def server_folder(user_path: str, environ: dict | None = None) -> str:
     """The folder the server should read for what a visitor typed: as typed when the app runs locally; confined
     to the data folder when served (PathRefused when it lies outside, or when the server reads no folders)."""
-    if not is_served(environ):
-        return user_path
-    root = data_dir(environ)
-    if root is None:
-        raise PathRefused("this server reads no folders from its disk: upload an .npz file instead")
-    return str(confine(user_path, root))
+    return _confined(user_path, environ, "this server reads no folders from its disk: upload an .npz file instead")
 
 
 PATH_KINDS = ("idx", "npz", "folder", "text")  # the spec kinds whose argument is a path on the server
@@ -103,9 +98,14 @@ def server_spec(spec: str, environ: dict | None = None) -> str:
 def server_text_path(user_path: str, environ: dict | None = None) -> str:
     """The text file or folder (train.txt, test.txt) the server should read for what a visitor typed: as typed
     locally; confined to the data folder when served, as server_folder does for IDX folders."""
+    return _confined(user_path, environ, "this server reads no files from its disk: upload a .txt file instead")
+
+
+def _confined(user_path: str, environ: dict | None, no_folder: str) -> str:
+    """user_path as typed locally; served, confined to the data folder, or PathRefused(no_folder) without one."""
     if not is_served(environ):
         return user_path
     root = data_dir(environ)
     if root is None:
-        raise PathRefused("this server reads no files from its disk: upload a .txt file instead")
+        raise PathRefused(no_folder)
     return str(confine(user_path, root))

@@ -7,6 +7,8 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
+from explorer.display.attribute_picker import attribute_picker
+
 STRENGTHS = np.linspace(-2.0, 2.0, 9)
 
 
@@ -61,14 +63,8 @@ def neighbours_view(ctx) -> None:
     now = mine.get("colour", colours[0])
     b2.button("Change the colour", key="nb_recolour", on_click=_preset,
               args=("colour", colours[(colours.index(now) + 1) % len(colours)], now, colours))
-    a1, a2, a3 = st.columns(3)
-    by = a1.selectbox("Attribute from", list(groups), key="nb_by", help="The grammar's factors; the second object "
-                      "has size2, colour2 and object2.")
-    g, names = groups[by]
-    plus = a2.selectbox("Towards", range(len(names)), index=len(names) - 1, format_func=names.__getitem__,
-                        key=f"nb_plus_{by}")
-    minus = a3.selectbox("Away from", range(len(names)), index=0, format_func=names.__getitem__,
-                         key=f"nb_minus_{by}")
+    by, g, names, plus, minus = attribute_picker(groups, help="The grammar's factors; the second object has "
+                                                 "size2, colour2 and object2.")
     v = nb.attribute_vector(ctx.mu, g, plus, minus)
     sentences = ctx.decode(nb.along(ctx.mu[i], v, STRENGTHS))
     read = [(read_factors(s) or {}).get(by, "?") for s in sentences]

@@ -1,7 +1,8 @@
 """What every page shares, one module a job; pages use them through this package (`shared.current()`):
 
 - `state`: where the checkpoints are, the session state app.py initialises, the keys kept across pages, the URL;
-- `loaders`: cached model, data, encodings, decodes and projections, and the `Context` of a checkpoint;
+- `loaders`: cached model, data, encodings, decodes and projections, the `Context` of a checkpoint, and
+  `checkpoint_infos` (every readable checkpoint's info, for pages that pick among them);
 - `latent_map`: the map figure of the test set (`latent_map` for a Context, `scatter_map` for any points), and
   `point_map_args`, a Context's arguments for the canvas map (components.point_map) that Explore draws;
 - `decoder_panel`: sliders over z decoded in the browser;
@@ -19,7 +20,15 @@ from explorer.shared.latent_map import (
     point_map_args,
     scatter_map,
 )
-from explorer.shared.loaders import Context, current, load_model, load_test_set, open_context, projection
+from explorer.shared.loaders import (
+    Context,
+    checkpoint_infos,
+    current,
+    load_model,
+    load_test_set,
+    open_context,
+    projection,
+)
 from explorer.shared.state import (
     DEFAULT_CHECKPOINT,
     REPO,
@@ -36,7 +45,7 @@ from explorer.shared.state import (
 )
 
 __all__ = ["Context", "DEFAULT_CHECKPOINT", "HOVER_PX", "JobFrame", "PROJECTIONS", "REPO", "axis_titles",
-           "checkpoints_root", "current", "decoder_panel", "header", "header_with_context", "header_with_job",
-           "init_state", "keep_page_state", "latent_map", "load_model", "load_test_set", "open_context",
-           "point_map_args", "projection", "query_floats", "query_int", "reset_selection", "resolve_checkpoint",
-           "scatter_map", "session_job", "set_defaults", "set_query"]
+           "checkpoint_infos", "checkpoints_root", "current", "decoder_panel", "header", "header_with_context",
+           "header_with_job", "init_state", "keep_page_state", "latent_map", "load_model", "load_test_set",
+           "open_context", "point_map_args", "projection", "query_floats", "query_int", "reset_selection",
+           "resolve_checkpoint", "scatter_map", "session_job", "set_defaults", "set_query"]

@@ -30,6 +30,17 @@ def load_model(name: str):
     return _load_model(name, info.weights_sha256, str(checkpoints_root()))
 
 
+def checkpoint_infos() -> dict[str, ck.CheckpointInfo]:
+    """What each checkpoint of the folder says about itself, by name; an unreadable one is skipped with a warning."""
+    found = {}
+    for name in ck.list_checkpoints(checkpoints_root()):
+        try:
+            found[name] = ck.read_info(name, checkpoints_root())
+        except ck.CheckpointError as exc:
+            st.warning(f"Skipped {name!r}: {exc}")
+    return found
+
+
 @st.cache_data(show_spinner="Loading the dataset...", max_entries=4)
 def load_test_set(spec: str) -> tuple[np.ndarray, np.ndarray | None, list[str] | None]:
     """The test split (x: images (N, C, H, W) or sentences (N,) str, labels (N,) or None, class names) of a spec.

@@ -7,7 +7,6 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from explorer import display, shared
-from vae_core import checkpoint as ck
 from vae_core.modality import modality_of
 from vae_core.text.collapse import COLLAPSE_KL, kl_curve, mean_nll_rise, prior_samples, swap_z
 
@@ -28,20 +27,6 @@ def swaps(_model, name: str, sha: str, sentences: tuple[str, ...], seed: int) ->
     return swap_z(_model, list(sentences), seed)
 
 
-def text_checkpoints() -> dict[str, ck.CheckpointInfo]:
-    """The text checkpoints of the checkpoints folder; unreadable ones are skipped with a warning."""
-    found = {}
-    for name in ck.list_checkpoints(shared.checkpoints_root()):
-        try:
-            info = ck.read_info(name, shared.checkpoints_root())
-        except ck.CheckpointError as exc:
-            st.warning(f"Skipped {name!r}: {exc}")
-            continue
-        if modality_of(info.model_config) == "text":
-            found[name] = info
-    return found
-
-
 def kl_figure(curves: dict) -> go.Figure:
     fig = go.Figure()
     for (name, curve), colour in zip(curves.items(), COLOURS, strict=False):
@@ -60,7 +45,8 @@ shared.header(
     "A sentence VAE's decoder is a strong language model: it can write good sentences without looking at z. "
     "Trained naively, the encoder then learns to say nothing (KL → 0) and z is ignored. The same model trained "
     "with KL warm-up, word dropout and free bits keeps z in use.")
-infos = text_checkpoints()
+infos = {name: info for name, info in shared.checkpoint_infos().items()
+         if modality_of(info.model_config) == "text"}
 if len(infos) < 2:
     st.info("This page compares two text checkpoints; the checkpoints folder holds "
             f"{len(infos)}. Train one on the Train page, or re-create the bundled pair with `make checkpoints`.")

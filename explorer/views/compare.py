@@ -38,17 +38,10 @@ shared.header(
     "Compare two checkpoints",
     "Two models side by side on the same test images: how the latent size, β or architecture changes "
     "the map, the reconstructions and the numbers.")
-infos, text_models = {}, []
-for name in ck.list_checkpoints(shared.checkpoints_root()):
-    try:
-        info = ck.read_info(name, shared.checkpoints_root())
-    except ck.CheckpointError as exc:
-        st.warning(f"Skipped {name!r}: {exc}")
-        continue
-    if modality_of(info.model_config) == "image":  # the maps, images and numbers below are the image kind's
-        infos[name] = info
-    else:
-        text_models.append(name)
+readable = shared.checkpoint_infos()
+# The maps, images and numbers below are the image kind's.
+infos = {name: info for name, info in readable.items() if modality_of(info.model_config) == "image"}
+text_models = [name for name in readable if name not in infos]
 if text_models:
     st.caption(f"Compare shows image models; not listed: {', '.join(text_models)} (text).")
 names = list(infos)

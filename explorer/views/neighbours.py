@@ -8,6 +8,7 @@ import streamlit as st
 
 from explorer import display, shared
 from explorer.components.map_overlay import MapClick, map_overlay
+from explorer.display.attribute_picker import attribute_picker
 from vae_core.analysis import neighbours as nb
 from vae_core.data import load_dataset
 from vae_core.projection import default_method
@@ -96,14 +97,8 @@ groups = groupings(ctx.info.train_config.data, ctx.labels, tuple(ctx.class_names
 if not groups:
     st.info("Attribute vectors need labels or known factors, and this dataset has neither.")
 else:
-    a1, a2, a3 = st.columns(3)
-    by = a1.selectbox("Attribute from", list(groups), key="nb_by", help="On shapes: the generative factors too; "
-                      "a continuous factor is split into its lowest, middle and highest thirds.")
-    g, names = groups[by]
-    plus = a2.selectbox("Towards", range(len(names)), index=len(names) - 1, format_func=names.__getitem__,
-                        key=f"nb_plus_{by}")
-    minus = a3.selectbox("Away from", range(len(names)), index=0, format_func=names.__getitem__,
-                         key=f"nb_minus_{by}")
+    by, g, names, plus, minus = attribute_picker(groups, help="On shapes: the generative factors too; a continuous "
+                                                 "factor is split into its lowest, middle and highest thirds.")
     v = nb.attribute_vector(ctx.mu, g, plus, minus)
     st.caption(f"v = mean μ of {by} {names[plus]} − mean μ of {by} {names[minus]} (length {np.linalg.norm(v):.2f}), "
                f"added to image #{i} with a strength s: z = μ + s·v.")
