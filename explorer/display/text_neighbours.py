@@ -64,7 +64,7 @@ def neighbours_view(ctx) -> None:
     b2.button("Change the colour", key="nb_recolour", on_click=_preset,
               args=("colour", colours[(colours.index(now) + 1) % len(colours)], now, colours))
     by, g, names, plus, minus = attribute_picker(groups, help="The grammar's factors; the second object has "
-                                                 "size2, colour2 and object2.")
+                                                 "size2, colour2 and object2.", keys=("nb_by", "nb_plus", "nb_minus"))
     v = nb.attribute_vector(ctx.mu, g, plus, minus)
     sentences = ctx.decode(nb.along(ctx.mu[i], v, STRENGTHS))
     read = [(read_factors(s) or {}).get(by, "?") for s in sentences]

@@ -98,7 +98,8 @@ if not groups:
     st.info("Attribute vectors need labels or known factors, and this dataset has neither.")
 else:
     by, g, names, plus, minus = attribute_picker(groups, help="On shapes: the generative factors too; a continuous "
-                                                 "factor is split into its lowest, middle and highest thirds.")
+                                                 "factor is split into its lowest, middle and highest thirds.",
+                                                 keys=("nb_by", "nb_plus", "nb_minus"))
     v = nb.attribute_vector(ctx.mu, g, plus, minus)
     st.caption(f"v = mean μ of {by} {names[plus]} − mean μ of {by} {names[minus]} (length {np.linalg.norm(v):.2f}), "
                f"added to image #{i} with a strength s: z = μ + s·v.")
