@@ -1,4 +1,7 @@
-"""Shared fixtures: tiny seeded models and an isolated checkpoints folder."""
+"""Shared fixtures: tiny seeded models, an isolated checkpoints folder, copies of the bundled checkpoints."""
+
+import shutil
+from pathlib import Path
 
 import pytest
 import torch
@@ -7,6 +10,7 @@ from vae_core.config import ModelConfig
 from vae_core.models import VAE
 
 torch.set_num_threads(2)
+BUNDLED = Path(__file__).resolve().parents[1] / "checkpoints"
 
 
 @pytest.fixture
@@ -22,3 +26,16 @@ def ckpt_root(tmp_path, monkeypatch):
     root.mkdir()
     monkeypatch.setenv("LATENT_LAB_CHECKPOINTS", str(root))
     return root
+
+
+@pytest.fixture
+def copy_bundled():
+    """copy_bundled(root, name, as_name=None) -> folder: a bundled checkpoint's config, history and weights (no
+    optimizer state, no cache) copied into root/as_name."""
+    def copy(root: Path, name: str, as_name: str | None = None) -> Path:
+        dest = root / (as_name or name)
+        dest.mkdir(parents=True)
+        for f in ("config.json", "history.json", "model.safetensors"):
+            shutil.copy(BUNDLED / name / f, dest / f)
+        return dest
+    return copy

@@ -1,7 +1,6 @@
 """Page logic through streamlit.testing.v1.AppTest (no browser: plotly charts and components are not seen)."""
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -17,13 +16,11 @@ pytestmark = pytest.mark.skipif(not (BUNDLED / "model.safetensors").exists(),
 
 
 @pytest.fixture
-def root(tmp_path, monkeypatch):
+def root(tmp_path, monkeypatch, copy_bundled):
     """A checkpoints folder with a copy of digits-2d and one whose weights are truncated."""
     root = tmp_path / "checkpoints"
     for name in ("digits-2d", "broken"):
-        (root / name).mkdir(parents=True)
-        for f in ("config.json", "history.json", "model.safetensors"):
-            shutil.copy(BUNDLED / f, root / name / f)
+        copy_bundled(root, "digits-2d", name)
     weights = root / "broken" / "model.safetensors"
     weights.write_bytes(weights.read_bytes()[:100])
     monkeypatch.setenv("LATENT_LAB_CHECKPOINTS", str(root))

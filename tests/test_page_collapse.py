@@ -15,12 +15,10 @@ BUNDLED = REPO / "checkpoints" / "grammar-16d"
 
 
 @pytest.fixture(autouse=True)
-def root(tmp_path, monkeypatch):
+def root(tmp_path, monkeypatch, copy_bundled):
     root = tmp_path / "checkpoints"
     for name in ("grammar-16d", "grammar-16d-plain"):
-        (root / name).mkdir(parents=True)
-        for f in ("config.json", "history.json", "model.safetensors"):
-            shutil.copy(BUNDLED / f, root / name / f)
+        copy_bundled(root, "grammar-16d", name)
     history = json.loads((BUNDLED / "history.json").read_text())
     for row in history:
         row.update(test_kl=0.1, train_kl=0.2, active_units=0)

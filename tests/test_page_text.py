@@ -2,7 +2,6 @@
 the pages built for images say plainly that they do not apply and link to Explore."""
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -10,17 +9,14 @@ from streamlit.testing.v1 import AppTest
 
 REPO = Path(__file__).resolve().parents[1]
 APP = str(REPO / "explorer" / "app.py")
-BUNDLED = REPO / "checkpoints" / "grammar-16d"
 IMAGE_ONLY = ["views/draw.py", "views/compression.py", "views/inside.py"]
 
 
 @pytest.fixture(autouse=True)
-def root(tmp_path, monkeypatch):
+def root(tmp_path, monkeypatch, copy_bundled):
     """A checkpoints folder holding a copy of the bundled text checkpoint only."""
     root = tmp_path / "checkpoints"
-    (root / "grammar-16d").mkdir(parents=True)
-    for f in ("config.json", "history.json", "model.safetensors"):
-        shutil.copy(BUNDLED / f, root / "grammar-16d" / f)
+    copy_bundled(root, "grammar-16d")
     monkeypatch.setenv("LATENT_LAB_CHECKPOINTS", str(root))
     return root
 

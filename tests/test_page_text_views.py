@@ -2,7 +2,6 @@
 browser). Expected sentences are derived from the model through vae_core, never written out, so a better-trained
 bundled checkpoint leaves these tests true."""
 
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -11,16 +10,13 @@ from streamlit.testing.v1 import AppTest
 
 REPO = Path(__file__).resolve().parents[1]
 APP = str(REPO / "explorer" / "app.py")
-BUNDLED = REPO / "checkpoints" / "grammar-16d"
 
 
 @pytest.fixture(autouse=True)
-def root(tmp_path, monkeypatch):
+def root(tmp_path, monkeypatch, copy_bundled):
     """A checkpoints folder holding a copy of the bundled text checkpoint only."""
     root = tmp_path / "checkpoints"
-    (root / "grammar-16d").mkdir(parents=True)
-    for f in ("config.json", "history.json", "model.safetensors"):
-        shutil.copy(BUNDLED / f, root / "grammar-16d" / f)
+    copy_bundled(root, "grammar-16d")
     monkeypatch.setenv("LATENT_LAB_CHECKPOINTS", str(root))
     return root
 
