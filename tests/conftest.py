@@ -1,5 +1,6 @@
 """Shared fixtures: tiny seeded models, an isolated checkpoints folder, copies of the bundled checkpoints."""
 
+import json
 import shutil
 from pathlib import Path
 
@@ -39,3 +40,14 @@ def copy_bundled():
             shutil.copy(BUNDLED / name / f, dest / f)
         return dest
     return copy
+
+
+@pytest.fixture
+def component_data():
+    """component_data(at, name) -> dict: the data an AppTest run's page sent to the custom component named
+    `name` (its only instance on the page)."""
+    def data(at, name: str) -> dict:
+        found = [json.loads(el.proto.json) for el in at.get("bidi_component") if el.proto.component_name == name]
+        assert len(found) == 1, (name, len(found))
+        return found[0]
+    return data

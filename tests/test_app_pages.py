@@ -1,6 +1,5 @@
 """Page logic through streamlit.testing.v1.AppTest (no browser: plotly charts and components are not seen)."""
 
-import json
 from pathlib import Path
 
 import pytest
@@ -33,13 +32,6 @@ def run(query: dict | None = None, page: str | None = None) -> AppTest:
         at.query_params[k] = v
     at.run()
     return at.switch_page(page).run() if page else at  # AppTest needs one run before switching pages
-
-
-def component_data(at: AppTest, name: str) -> dict:
-    """The data a page sent to the custom component named `name` (its only instance on the page)."""
-    found = [json.loads(el.proto.json) for el in at.get("bidi_component") if el.proto.component_name == name]
-    assert len(found) == 1, (name, len(found))
-    return found[0]
 
 
 def texts(elements) -> list[str]:
@@ -86,7 +78,7 @@ def test_broken_checkpoint_shows_its_error_and_others_still_work(root):
     assert not at.exception and not at.error
 
 
-def test_url_reopens_the_selected_image_and_interpolation():
+def test_url_reopens_the_selected_image_and_interpolation(component_data):
     at = run({"i": "5", "z": "0.5,-1"})
     assert not at.exception
     assert component_data(at, "latent_lab.selection_view")["selected"] == 5  # the browser draws it

@@ -14,8 +14,8 @@ def test_markers_become_plain_json_with_their_map_coordinates():
     ring = MapMarker(*np.array([0.5, -1.25], np.float32), kind="ring", color="black")
     data = marker_data("explore_map", [ring, MapMarker(2, 3)])
     assert data == {"chart": "explore_map", "live": None, "markers": [
-        {"x": 0.5, "y": -1.25, "kind": "ring", "color": "black", "size": 9},
-        {"x": 2.0, "y": 3.0, "kind": "x", "color": "#d62728", "size": 9}]}
+        {"x": 0.5, "y": -1.25, "kind": "ring", "color": "black", "size": 9, "label": ""},
+        {"x": 2.0, "y": 3.0, "kind": "x", "color": "#d62728", "size": 9, "label": ""}]}
     json.dumps(data)  # numpy scalars would not serialise
 
 

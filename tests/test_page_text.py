@@ -1,7 +1,6 @@
 """Pages on a text checkpoint through AppTest (no browser): Explore shows sentences through the display seam,
 the pages built for images say plainly that they do not apply and link to Explore."""
 
-import json
 from pathlib import Path
 
 import pytest
@@ -29,14 +28,7 @@ def run(page: str | None = None, **query) -> AppTest:
     return at.switch_page(page).run() if page else at
 
 
-def text_panel_data(at: AppTest) -> dict:
-    found = [json.loads(el.proto.json) for el in at.get("bidi_component")
-             if el.proto.component_name == "latent_lab.text_panel"]
-    assert len(found) == 1
-    return found[0]
-
-
-def test_explore_shows_the_selected_sentence_its_reconstruction_and_the_text_panel():
+def test_explore_shows_the_selected_sentence_its_reconstruction_and_the_text_panel(component_data):
     at = run(i="3")
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert at.selectbox(key="checkpoint").value == "grammar-16d"
@@ -46,7 +38,7 @@ def test_explore_shows_the_selected_sentence_its_reconstruction_and_the_text_pan
     shown = [c.value for c in at.code]
     assert shown[0] == sentence
     assert len(shown) >= 2 and shown[1].startswith("a ")  # the greedy decode of its mu: a grammar sentence
-    data = text_panel_data(at)
+    data = component_data(at, "latent_lab.text_panel")
     assert len(data["z"]) == 16 and data["src"]["latent_dim"] == 16
     assert "text, " in at.sidebar.markdown[-1].value
 

@@ -40,7 +40,7 @@ def ok(at: AppTest) -> None:
     assert not at.exception and not at.error, [e.value for e in at.error] + [e.value for e in at.exception]
 
 
-def test_typed_ends_are_reconstructed_at_both_ends_of_the_homotopy_table(model):
+def test_typed_ends_are_reconstructed_at_both_ends_of_the_homotopy_table(model, component_data):
     from vae_core.latent import lerp
     from vae_core.text.items import decode_greedy, encode_typed
 
@@ -55,26 +55,13 @@ def test_typed_ends_are_reconstructed_at_both_ends_of_the_homotopy_table(model):
     assert table["sentence"].tolist() == [typed[0], *decode_greedy(model, z).tolist(), typed[1]]
     assert "A: typed and B: typed" in " ".join(c.value for c in at.caption)
     # The path on the map runs between the typed sentences' codes, projected as the map is (PCA of the test mu).
-    import json
-
     from vae_core.data import load_dataset
     from vae_core.projection import project_latents
     from vae_core.text.items import encode_lines
 
     proj = project_latents(encode_lines(model, load_dataset("grammar").lines_test)[0], "pca")[1]
-    figure = json.loads(at.get("plotly_chart")[0].proto.spec)
-    trace = next(t for t in figure["data"] if t.get("name") == "lerp")
-    xy = np.stack([plotly_array(trace["x"]), plotly_array(trace["y"])], axis=1)
+    xy = np.array(component_data(at, "latent_lab.point_map")["path"])
     assert np.allclose(xy, proj.transform(z), atol=1e-4)
-
-
-def plotly_array(v) -> np.ndarray:
-    """A plotly figure's array: a list, or its binary form {"dtype", "bdata": base64}."""
-    import base64
-
-    if isinstance(v, dict):
-        return np.frombuffer(base64.b64decode(v["bdata"]), dtype=v["dtype"]).astype(np.float64)
-    return np.asarray(v, np.float64)
 
 
 def test_an_unknown_character_gets_one_message_and_the_picked_sentence_stays(model):

@@ -9,7 +9,14 @@ import numpy as np
 import pytest
 from plotly.colors import qualitative, sequential
 
-from explorer.components.point_map import PALETTE, RDBU_R, map_payload, parse_selection, texts_payload
+from explorer.components.point_map import (
+    PALETTE,
+    RDBU_R,
+    map_payload,
+    parse_selection,
+    path_payload,
+    texts_payload,
+)
 
 XY = np.array([[0.5, -1.0], [2.0, 3.0], [-4.0, 0.25]], np.float32)
 LABELS = np.array([7, 2, 7])
@@ -93,3 +100,20 @@ def test_tooltip_texts_go_inline_or_as_one_file_named_by_their_content(tmp_path)
     assert json.loads((tmp_path / f"{stored['hash']}-texts.json").read_text()) == ["a cat", "<b>", "dog"]
     with pytest.raises(ValueError, match="texts has 2 entries for 3 points"):
         texts_payload(["a", "b"], 3)
+
+
+def test_a_path_goes_as_plain_vertex_pairs():
+    path = np.array([[0, 0], [0.5, 1.25], [2, 3]], np.float32)
+    assert path_payload(path) == [[0.0, 0.0], [0.5, 1.25], [2.0, 3.0]]
+    json.dumps(path_payload(path))  # numpy scalars would not serialise
+    assert path_payload(None) is None
+
+
+@pytest.mark.parametrize("path, message", [
+    ([[0, 0]], r"path must be a \(K, 2\) array of map coordinates with K >= 2, got shape \(1, 2\)"),
+    (np.zeros((3, 3)), r"got shape \(3, 3\)"),
+    ([[0, 0], [np.nan, 1]], "path must be finite"),
+])
+def test_a_bad_path_gets_one_clear_error(path, message):
+    with pytest.raises(ValueError, match=message):
+        path_payload(path)

@@ -129,6 +129,9 @@ function shape(m, px, py) {
     const el = document.createElementNS(NS, m.kind === "ring" ? "circle" : "path");
     if (m.kind === "ring") {
       Object.entries({ cx: px, cy: py, r, fill: "none" }).forEach(([k, v]) => el.setAttribute(k, v));
+    } else if (m.kind === "diamond") {
+      el.setAttribute("d", `M${px},${py - r}L${px + r},${py}L${px},${py + r}L${px - r},${py}Z`);
+      el.setAttribute("fill", "none");
     } else {
       el.setAttribute("d", `M${px - r},${py - r}L${px + r},${py + r}M${px - r},${py + r}L${px + r},${py - r}`);
     }

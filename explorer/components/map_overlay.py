@@ -33,19 +33,21 @@ _component = st.components.v2.component(
     html='<div data-testid="map-overlay-anchor" hidden></div>',
     js=(_HERE / "map_overlay.js").read_text(),
 )
-KINDS = ("x", "ring")
+KINDS = ("x", "ring", "diamond")
 TEST_DELAY_ENV = "LATENT_LAB_TEST_CLICK_DELAY_S"  # seconds a map click's Python handler waits: e2e tests only
 
 
 @dataclass(frozen=True)
 class MapMarker:
-    """A marker at map coordinates (x, y): "x" (a cross, the current z) or "ring" (the selected point)."""
+    """A marker at map coordinates (x, y): "x" (a cross, the current z), "ring" (the selected point) or
+    "diamond" (an end of a path); `label` is written above it (point_map only)."""
 
     x: float
     y: float
     kind: str = "x"
     color: str = "#d62728"
     size: int = 9  # half-width in CSS pixels
+    label: str = ""
 
     def __post_init__(self):
         if self.kind not in KINDS:

@@ -94,11 +94,13 @@ function drawOverlay(inst) {
     Object.assign(ctx, { strokeStyle: "#222", lineWidth: 2 });
     ctx.stroke();
   }
+  if (inst.path) drawPath(ctx, inst.path, t);
   const shown = inst.markers.map((marker) => (marker.kind === "x" && inst.liveXY
     ? { ...marker, x: inst.liveXY[0], y: inst.liveXY[1] } : marker));
   for (const m of shown) drawMarker(ctx, m, t.ax + m.x * t.sx, t.by - m.y * t.sy);
   // Hook for tests: the markers as drawn, in map coordinates.
-  inst.root.dataset.markers = JSON.stringify(shown.map((m) => ({ kind: m.kind, x: m.x, y: m.y })));
+  inst.root.dataset.markers = JSON.stringify(shown.map((m) => ({ kind: m.kind, x: m.x, y: m.y, label: m.label })));
+  inst.root.dataset.path = inst.path ? inst.path.length : 0;
   const d = inst.drag;
   if (d && d.moved && d.mode !== "pan") {
     ctx.beginPath();
@@ -401,7 +403,7 @@ export default function ({ data, parentElement, setTriggerValue, setStateValue }
   if (!inst) maps.set(root, (inst = create(root)));
   const m = data.map;
   Object.assign(inst, { key: data.key, titles: data.titles, equal: data.equal, height: data.height,
-                        reach: data.hover_px, size: data.size, markers: data.markers, live: data.live,
+                        reach: data.hover_px, size: data.size, markers: data.markers, path: data.path, live: data.live,
                         answerClicks: data.answer_clicks, colorTitle: data.color_title, legend: m.legend || [],
                         colors: (m.legend || []).map((e) => parseColor(e.color)), lut: m.scale ? scaleLut(m.scale) : null,
                         vmin: m.vmin, vmax: m.vmax, liveXY: null,

@@ -18,7 +18,7 @@ selection_view draws the point at once. Box and lasso selections come back as th
 Hooks for tests (on `[data-testid="point-map"]`): data-points-drawn (points drawn in the last redraw),
 data-drawn-at (performance.now() of that redraw), data-redraw-ms (its duration), data-redraws, data-clicks,
 data-clicked-at, data-hover-index, data-selected (how many the last selection held), data-mode, data-ready,
-data-markers (the markers as drawn: kind, x, y);
+data-markers (the markers as drawn: kind, x, y, label), data-path (how many vertices the drawn path has);
 and `window.__latentLabMaps[key]` with toPixel(x, y) -> page coordinates (CSS px) and toMap(px, py).
 """
 
@@ -143,6 +143,18 @@ def texts_payload(texts, n: int, folder: Path | None = None) -> dict | None:
     return {"hash": digest, "url": static_url(folder, f"{digest}-texts.json")}
 
 
+def path_payload(path) -> list[list[float]] | None:
+    """A polyline's vertices ((K, 2) map coordinates, K >= 2) as the browser draws them, or None without one."""
+    if path is None:
+        return None
+    xy = np.asarray(path, dtype=np.float64)
+    if xy.ndim != 2 or xy.shape[1] != 2 or len(xy) < 2:
+        raise ValueError(f"path must be a (K, 2) array of map coordinates with K >= 2, got shape {xy.shape}")
+    if not np.isfinite(xy).all():
+        raise ValueError("path must be finite (no NaN or inf)")
+    return xy.tolist()
+
+
 def parse_selection(value) -> list[int] | None:
     """The browser's box or lasso report ({"indices": [...], "n": k}) as a list of indices, None if malformed."""
     if not isinstance(value, dict) or not isinstance(value.get("indices"), list):
@@ -156,7 +168,7 @@ def parse_selection(value) -> list[int] | None:
 
 def point_map(points, *, key: str, color: str = "label", labels=None, label_names=None, values=None,
               color_title: str = "", titles: tuple[str, str] = ("", ""), equal_axes: bool = True, height: int = 520,
-              markers: list[MapMarker] | None = None, live_source: str | None = None,
+              markers: list[MapMarker] | None = None, path=None, live_source: str | None = None,
               linear: tuple[np.ndarray, np.ndarray] | None = None, points_source: dict | None = None,
               on_click: Callable[[MapClick], None] | None = None,
               on_select: Callable[[list[int]], None] | None = None, answer_clicks: bool = False,
@@ -167,6 +179,8 @@ def point_map(points, *, key: str, color: str = "label", labels=None, label_name
     color: "label" (needs `labels`, class indices; `label_names[c]` names class c in the legend and tooltip),
     "value" (needs `values`, one number per point, shown with a colour bar titled `color_title`) or "none".
     titles: the x and y axis titles; equal_axes: one map unit is as long on both axes (identity, PCA).
+    path: a polyline ((K, 2) map coordinates) drawn over the points with a dot at each vertex, under the
+    markers (Interpolate's walk from A to B).
     markers, live_source, linear, on_click, answer_clicks: as map_overlay (the "x" marker follows the
     latent_decoder `live_source` through linear = (W, b); on_click(MapClick) runs first in the rerun a click
     causes; answer_clicks sends "latent-lab:pick" with chart=key). on_select(indices) runs first in the rerun
@@ -184,7 +198,8 @@ def point_map(points, *, key: str, color: str = "label", labels=None, label_name
             on_select(picked)
 
     overlay = marker_data(key, markers or [], live_source, linear)
-    data = {"key": key, "map": payload, "markers": overlay["markers"], "live": overlay["live"],
+    data = {"key": key, "map": payload, "markers": overlay["markers"], "path": path_payload(path),
+            "live": overlay["live"],
             "answer_clicks": bool(answer_clicks), "titles": [str(titles[0]), str(titles[1])],
             "color_title": str(color_title), "equal": bool(equal_axes), "height": int(height),
             "hover_px": float(hover_px), "size": float(size), "points": points_source,

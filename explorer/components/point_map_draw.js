@@ -171,18 +171,45 @@ function drawAxes(ctx, view, area, titles, color) {
   ctx.restore();
 }
 
-// A marker (map_overlay's look): its stroke over a wider white halo; "ring" a circle, "x" a cross.
+// A marker (map_overlay's look): its stroke over a wider white halo; "ring" a circle, "x" a cross, "diamond"
+// a diamond; its label, if any, above it.
 function drawMarker(ctx, m, cx, cy) {
   const r = m.size;
   for (const [color, width] of [["white", 6], [m.color, 3]]) {
     ctx.beginPath();
     if (m.kind === "ring") ctx.arc(cx, cy, r, 0, 2 * Math.PI);
-    else {
+    else if (m.kind === "diamond") {
+      ctx.moveTo(cx, cy - r); ctx.lineTo(cx + r, cy); ctx.lineTo(cx, cy + r); ctx.lineTo(cx - r, cy);
+      ctx.closePath();
+    } else {
       ctx.moveTo(cx - r, cy - r); ctx.lineTo(cx + r, cy + r);
       ctx.moveTo(cx - r, cy + r); ctx.lineTo(cx + r, cy - r);
     }
-    Object.assign(ctx, { strokeStyle: color, lineWidth: width, lineCap: "round" });
+    Object.assign(ctx, { strokeStyle: color, lineWidth: width, lineCap: "round", lineJoin: "round" });
     ctx.stroke();
+  }
+  if (m.label) {
+    Object.assign(ctx, { font: "bold 13px sans-serif", textAlign: "center", textBaseline: "bottom",
+                         lineWidth: 4, strokeStyle: "white", fillStyle: m.color });
+    ctx.strokeText(m.label, cx, cy - r - 3);
+    ctx.fillText(m.label, cx, cy - r - 3);
+  }
+}
+
+// A polyline through map points [[x, y], ...] (t: the map -> canvas transform): a line with a dot at each
+// vertex, over a white halo, as Interpolate draws its path.
+function drawPath(ctx, path, t) {
+  const pts = path.map(([x, y]) => [t.ax + x * t.sx, t.by - y * t.sy]);
+  for (const [color, width, dot] of [["white", 5, 5], ["black", 2, 3.5]]) {
+    ctx.beginPath();
+    pts.forEach(([x, y], k) => (k ? ctx.lineTo(x, y) : ctx.moveTo(x, y)));
+    Object.assign(ctx, { strokeStyle: color, lineWidth: width, lineJoin: "round", fillStyle: color });
+    ctx.stroke();
+    for (const [x, y] of pts) {
+      ctx.beginPath();
+      ctx.arc(x, y, dot, 0, 2 * Math.PI);
+      ctx.fill();
+    }
   }
 }
 

@@ -5,7 +5,8 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from explorer import display, shared
-from explorer.components.map_overlay import MapClick, map_overlay
+from explorer.components.map_overlay import MapClick, MapMarker
+from explorer.components.point_map import point_map
 from vae_core import interpolate
 from vae_core.latent import path_norms, typical_norm
 from vae_core.projection import default_method
@@ -72,16 +73,12 @@ with map_col:
     default = default_method(ctx.latent_dim)
     method_2d = st.session_state.get("explore_method", default)
     points, proj = shared.projection(ctx, method_2d)
-    fig = shared.latent_map(ctx, points, shared.axis_titles(ctx, method_2d, proj), height=420,
-                            equal_axes=method_2d != "umap")
     xy = proj.transform(path)
-    fig.add_trace(go.Scatter(x=xy[:, 0], y=xy[:, 1], mode="lines+markers", name=method, hoverinfo="skip",
-                             line=dict(color="black", width=2), marker=dict(size=6, color="black")))
-    fig.add_trace(go.Scatter(x=xy[[0, -1], 0], y=xy[[0, -1], 1], mode="markers+text", text=["A", "B"],
-                             textposition="top center", hoverinfo="skip", showlegend=False,
-                             marker=dict(size=14, color="black", symbol="diamond")))
-    st.plotly_chart(fig, key="interp_map", config={"displaylogo": False})
-    map_overlay("interp_map", [], key="interp_overlay", on_click=take_map_click)  # no markers, only clicks
+    # The canvas map, as on Explore: no plotly to load for it, and a click is drawn by the browser.
+    ends = [MapMarker(*xy[0], kind="diamond", color="black", label="A"),
+            MapMarker(*xy[-1], kind="diamond", color="black", label="B")]
+    point_map(points, key="interp_map", **shared.point_map_args(ctx, method_2d, proj), height=420, path=xy,
+              markers=ends, **display.map_hover(ctx), on_click=take_map_click)
     st.session_state.setdefault("interp_click_sets", "A")
     st.radio("A click on the map sets", ["A", "B"], key="interp_click_sets", horizontal=True,
              help="Click a point to make it image A, then another for B.")

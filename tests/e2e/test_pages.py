@@ -9,7 +9,6 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 from PIL import Image
-from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
 REPO = Path(__file__).resolve().parents[2]
@@ -21,13 +20,6 @@ pytestmark = [
 EXCEPTION = '[data-testid="stException"]'
 MAP = "explore_map"  # Explore's canvas map (explorer/components/point_map.py), found by its hooks (conftest.py)
 TOOLTIP = '[data-testid="point-map-tooltip"]'
-# Screen position of a trace's k-th marker on a plotly map (Interpolate's): plotly's axis maps (l2p) plus the
-# axes' offsets in the div. Trace t holds the test images of the t-th label.
-POINT_JS = """([gd, k, trace]) => {
-  const L = gd._fullLayout, t = gd._fullData[trace], r = gd.getBoundingClientRect();
-  return {x: r.left + L.xaxis._offset + L.xaxis.l2p(t.x[k]), y: r.top + L.yaxis._offset + L.yaxis.l2p(t.y[k]),
-          index: t.customdata ? t.customdata[k] : null, mapX: t.x[k], mapY: t.y[k]};
-}"""
 SELECTION = '[data-testid="selection-view"]'  # the selected point, drawn by the browser (selection_view.js)
 IMAGES_LOADED_JS = """(sel) => { const imgs = [...document.querySelectorAll(sel + " img")];
   return imgs.length > 0 && imgs.every(i => i.complete && i.naturalWidth >= 64); }"""
@@ -41,15 +33,6 @@ def app(streamlit_app):
 @pytest.fixture
 def open_app(e2e):
     return e2e.open_app
-
-
-def guarded_map(page, chart: str):
-    """A plotly map's graph div once its overlay sits in it, so it reports clicks (map_overlay.js attaches its
-    markers and its click watch together, after the chart is drawn): a click before that is lost."""
-    page.locator(f'{chart} [data-testid="map-markers"]').wait_for(state="attached")
-    gd = page.locator(chart)
-    gd.scroll_into_view_if_needed()
-    return gd
 
 
 def query(page) -> dict:
@@ -300,39 +283,24 @@ def test_interpolation_gif_downloads_with_one_frame_per_step(app, page, open_app
     assert page.locator(EXCEPTION).count() == 0
 
 
-def test_two_clicks_on_the_interpolation_map_pick_a_and_b(app, page, open_app):
-    """Two clicks on dots of the Interpolate map set A, then B.
+def test_two_clicks_on_the_interpolation_map_pick_a_and_b(app, page, open_app, e2e):
+    """Two clicks on dots of the Interpolate map (the canvas point_map) set A, then B: the URL names them and
+    the path's end diamonds stand on the clicked dots.
 
-    Reliable: `for i in $(seq 20); do .venv/bin/python -m pytest tests/e2e/test_pages.py -k click -q || break; done`
-    passes 20 runs in a row (these six click tests, each run on a fresh server).
+    Reliable: `for i in $(seq 20); do .venv/bin/python -m pytest tests/e2e/test_pages.py -q
+    -k "click or cross or box or link" || break; done` passes 20 runs in a row.
     """
     open_app(page, app.url("interpolate", ckpt="digits-2d", a=3, b=11))
-    chart = ".st-key-interp_map .js-plotly-plot"
-    for end, k in (("a", 2), ("b", 5)):  # two test images of the first label's trace
-        # One chart, drawn (a rerun shows the new chart beside the old one for a moment).
-        try:
-            page.wait_for_function("(sel) => { const g = document.querySelectorAll(sel);"
-                                   " return g.length === 1 && g[0]._fullData && g[0]._fullData.length > 1; }",
-                                   arg=chart)
-        except PlaywrightTimeout:
-            state = page.evaluate("(sel) => ({charts: [...document.querySelectorAll(sel)].map(g => "
-                                  "(g._fullData || []).length), run: document.querySelector('[data-testid=stApp]')"
-                                  ".dataset.testScriptState, stale: document.querySelectorAll("
-                                  "'[data-stale=true]').length})", chart)
-            pytest.fail(f"before click {end}: no single drawn chart: {state}; {page.url}")
-        gd = guarded_map(page, chart)
-        point = page.evaluate(POINT_JS, [gd.element_handle(), k, 1])
+    e2e.wait_for_map(page, "interp_map")
+    for end, k in (("a", 2), ("b", 5)):
+        point = e2e.map_point(page, "interp_map", k=k)
         page.mouse.move(point["x"] - 4, point["y"])
         page.mouse.move(point["x"], point["y"], steps=4)
         page.mouse.click(point["x"], point["y"])
-        try:
-            page.wait_for_function("([key, i]) => new URL(location.href).searchParams.get(key) === i",
-                                   arg=[end, str(point["index"])], timeout=30_000)
-        except PlaywrightTimeout:
-            clicks = page.evaluate(f"() => document.querySelector('{chart} [data-testid=map-markers]')"
-                                   "?.dataset.clicks ?? 'no overlay'")
-            now = page.evaluate(POINT_JS, [page.locator(chart).element_handle(), k, 1])
-            pytest.fail(f"click {end} lost: clicked {point}, the point is now at {now}; clicks {clicks}; {page.url}")
-        page.wait_for_function("() => document.querySelector('[data-testid=stApp]')"
-                               ".dataset.testScriptState === 'notRunning'")
+        page.wait_for_function("([key, i]) => new URL(location.href).searchParams.get(key) === i",
+                               arg=[end, str(point["index"])], timeout=30_000)
+        page.wait_for_function("""([label, x, y]) => window.__latentLabMaps.interp_map.markers().some((m) =>
+            m.label === label && Math.abs(m.x - x) < 1e-4 && Math.abs(m.y - y) < 1e-4)""",
+                               arg=[end.upper(), point["mapX"], point["mapY"]])
+    assert page.locator('.st-key-interp_map [data-testid="point-map"]').get_attribute("data-path") == "10"
     assert page.locator(EXCEPTION).count() == 0
