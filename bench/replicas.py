@@ -4,8 +4,9 @@ the proxy to Explore on the class's default checkpoint (mnist-2d, 10,000 points 
 
 What it checks: every session stays on one replica (the X-Latent-Lab-Replica header of each response, and nginx's
 access log per route cookie, the websocket included); in each session a drag of a decoder slider draws frames and
-its release reruns the page, and a map click selects the clicked point; a checkpoint written into the shared
-folder by the command line shows in the picker of a session on each replica.
+its release reruns the page, and a map click selects the clicked point; a checkpoint trained through the Train
+page of one session's replica (--quick: copied into the shared folder) shows in the picker of a session on each
+replica.
 
 What it measures, per replica (the `python -m explorer` process and its children, from /proc): RSS once warm
 (one session opened and closed straight on its port) and with its sessions open, hence MB per session; CPU
@@ -17,10 +18,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -29,7 +28,6 @@ from pathlib import Path
 
 from bench import (
     APP_DONE,
-    REPO,
     checkpoint_root,
     chromium_browser,
     chromium_missing,
@@ -185,14 +183,32 @@ async def warm_up(browser, dep: Deployment) -> None:
     await asyncio.sleep(2)
 
 
-def publish_checkpoint(root: Path, train: bool) -> str:
-    """A new checkpoint in the shared folder, the command line's way: trained (1 epoch on digits), or copied in
-    (copy to a hidden temp name, then one rename: what pickers see is whole). Returns how."""
-    if train:
-        env = {**os.environ, "LATENT_LAB_CHECKPOINTS": str(root), "OMP_NUM_THREADS": "1", "PYTHONPATH": str(REPO)}
-        subprocess.run([sys.executable, "-m", "vae_core", "train", "--data", "digits", "--epochs", "1", "--latent-dim",
-                        "2", "--out", NEW, "--seed", "0"], cwd=REPO, env=env, check=True, capture_output=True)
-        return "trained by `python -m vae_core train --data digits --epochs 1` into the shared folder"
+async def fill(page, key: str, value) -> None:
+    """Type into a text or number input, commit it (Enter) and wait for the rerun."""
+    box = page.locator(f".st-key-{key} input")
+    await box.fill(str(value))
+    await box.press("Enter")
+    await page.wait_for_timeout(300)
+    await page.wait_for_selector(APP_DONE)
+
+
+async def train_through_page(session: Session, name: str) -> str:
+    """Train `name` (1 epoch on digits, the page's default data) on the Train page of the session's replica, as a
+    teacher would, and wait for the page to say it is saved. Returns how it was made."""
+    page = session.page
+    await page.locator('[data-testid="stSidebarNav"] a', has_text="Train").click()
+    await page.locator(".st-key-train_name input").wait_for()
+    await page.wait_for_selector(APP_DONE)
+    await fill(page, "train_epochs", 1)
+    await fill(page, "train_name", name)
+    await page.get_by_role("button", name="Start training").click()
+    await page.get_by_text("Done: trained 1 epoch").wait_for(timeout=300_000)
+    return f"trained for 1 epoch on digits through the Train page of replica {session.replica}"
+
+
+def copy_checkpoint(root: Path) -> str:
+    """A new checkpoint in the shared folder, copied in (to a hidden temp name, then one rename: what pickers see
+    is whole). Returns how it was made."""
     tmp = root / f".tmp-{NEW}"
     shutil.copytree(root / "digits-2d", tmp)
     tmp.rename(root / NEW)
@@ -227,9 +243,9 @@ async def run(dep: Deployment, root: Path, n: int, levels: list[int], train: boo
             clicks = await asyncio.gather(*(map_click(s.page, 200 + c + i) for i, s in enumerate(sessions[:c])))
             out["concurrent"].append((c, [r["done_ms"] if r else None for r in clicks]))
         after = {port: usage(pid) for port, pid in dep.pids.items()}  # before the picker check visits Generate
-        out["published"] = publish_checkpoint(root, train)
+        out["published"] = await train_through_page(sessions[0], NEW) if train else copy_checkpoint(root)
         seen = {}
-        for s in sessions:  # one session on each replica looks for it in its picker
+        for s in sessions[1:]:  # a session on each replica (another one than the trainer's) looks in its picker
             if s.replica not in seen:
                 seen[s.replica] = await sees_checkpoint(s, NEW)
         out["seen"] = seen
