@@ -51,3 +51,22 @@ def test_data_outside_the_data_folder_is_refused_with_one_message(served, page, 
     assert len(errors) == 1, errors
     assert f"its data {SPECS[name]!r} is outside the server's data folder" in errors[0]
     assert str(served.parent) not in errors[0]  # the server's own paths stay unsaid
+
+
+def test_the_codec_checkpoint_with_outside_data_gets_one_message(served, copy_bundled):
+    """The Compression page's codec section runs the bundled mnist-bin whichever checkpoint is picked: served,
+    with its data outside the data folder, it says so in one message and the rest of the page still works."""
+    codec = copy_bundled(served, "mnist-bin")
+    config = json.loads((codec / "config.json").read_text())
+    config["data"] = config["train"]["data"] = "idx:/etc"
+    (codec / "config.json").write_text(json.dumps(config))
+    shutil.copytree(BUNDLED, served / "digits-2d", ignore=shutil.ignore_patterns("cache", ".tmp-*"))
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params["ckpt"] = "digits-2d"
+    at.run()
+    at.switch_page("views/compression.py").run()
+    assert not at.exception, at.exception
+    errors = [e.value for e in at.error]
+    assert len(errors) == 1, errors
+    assert errors[0].startswith("The codec's checkpoint `mnist-bin` cannot run here: its data 'idx:/etc' is outside")
+    assert at.get("plotly_chart")  # the bits-per-image and beta charts above it are drawn

@@ -10,7 +10,7 @@ from explorer import display, shared
 from vae_core import checkpoint as ck
 from vae_core.analysis import codec_report, compression
 from vae_core.analysis.codec import CodecError
-from vae_core.data import first_of_each_label
+from vae_core.data import DataError, first_of_each_label
 
 BARS = {"rate (bits)": ("VAE rate (lossy)", "#d62728"), "PNG pixel data (bits)": ("PNG pixel data", "#2ca02c"),
         "PNG file (bits)": ("PNG file", "#98df8a"), "raw (bits)": ("raw 8-bit pixels", "#7f7f7f")}
@@ -44,7 +44,11 @@ def codec_section() -> None:
     spec = info.train_config.data
     n = st.select_slider(f"First test images of `{spec}` to compress", [10, 100, 1000], value=100,
                          key="comp_codec_n")
-    report = codec_run(CODEC_CHECKPOINT, info.weights_sha256, n)
+    try:
+        report = codec_run(CODEC_CHECKPOINT, info.weights_sha256, n)
+    except DataError as exc:  # its data is missing, or (served) outside the data folder
+        st.error(f"The codec's checkpoint `{CODEC_CHECKPOINT}` cannot run here: {exc}")
+        return
     rows = {r["format"]: {"bytes": r["bytes"], "bits per pixel": r["bits_per_dim"]} for r in report.rows}
     # The bound as a size: what a file exactly at the model's -ELBO would take.
     rows["model −ELBO (its bound)"] = {"bytes": round(report.neg_elbo_bits_per_dim * report.dims / 8),
