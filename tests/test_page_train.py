@@ -20,6 +20,18 @@ def train_page(tmp_path, monkeypatch) -> AppTest:
     return at.switch_page("views/train.py").run()
 
 
+@pytest.fixture
+def served_train_page(tmp_path, monkeypatch) -> AppTest:
+    """The Train page served to others (vae_core.served), with a data folder, over an empty checkpoints folder."""
+    (tmp_path / "data").mkdir()
+    monkeypatch.setenv("LATENT_LAB_SERVED", "1")
+    monkeypatch.setenv("LATENT_LAB_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("LATENT_LAB_CHECKPOINTS", str(tmp_path))
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    return at.switch_page("views/train.py").run()
+
+
 def test_learning_rate_defaults_to_the_library_default(train_page):
     """The page and `python -m vae_core train` share one default learning rate, and the page can pick it."""
     assert not train_page.exception, train_page.exception
@@ -28,15 +40,9 @@ def test_learning_rate_defaults_to_the_library_default(train_page):
     assert f"{TrainConfig().lr:g}" in slider.options  # AppTest lists the options as their labels
 
 
-def test_served_page_refuses_a_folder_outside_the_data_folder(tmp_path, monkeypatch):
+def test_served_page_refuses_a_folder_outside_the_data_folder(served_train_page):
     """Served to others (vae_core.served), the IDX folder box reads only inside the data folder."""
-    (tmp_path / "data").mkdir()
-    monkeypatch.setenv("LATENT_LAB_SERVED", "1")
-    monkeypatch.setenv("LATENT_LAB_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("LATENT_LAB_CHECKPOINTS", str(tmp_path))
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.run()
-    at.switch_page("views/train.py").run()
+    at = served_train_page
     at.segmented_control(key="train_source").set_value("idx").run()
     at.text_input(key="train_idx").input("/etc").run()
     assert [e.value for e in at.error] == ["'/etc' is outside the server's data folder: give a folder inside it, "
@@ -68,14 +74,8 @@ def test_a_text_source_without_data_says_what_is_missing(train_page):
     assert [e.value for e in at.error] == ["upload a .txt file or give a text file first"]
 
 
-def test_served_page_confines_a_typed_text_path(tmp_path, monkeypatch):
-    (tmp_path / "data").mkdir()
-    monkeypatch.setenv("LATENT_LAB_SERVED", "1")
-    monkeypatch.setenv("LATENT_LAB_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("LATENT_LAB_CHECKPOINTS", str(tmp_path))
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.run()
-    at.switch_page("views/train.py").run()
+def test_served_page_confines_a_typed_text_path(served_train_page):
+    at = served_train_page
     at.segmented_control(key="train_source").set_value("textpath").run()
     at.text_input(key="train_textpath").input("/etc/passwd").run()
     assert [e.value for e in at.error] == ["'/etc/passwd' is outside the server's data folder: give a folder "

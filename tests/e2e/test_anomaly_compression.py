@@ -3,19 +3,13 @@ numbers, and an uploaded PNG gets a verdict and a reconstruction."""
 
 import io
 import re
-from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
-REPO = Path(__file__).resolve().parents[2]
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(not (REPO / "checkpoints/digits-2d/model.safetensors").exists(),
-                       reason="checkpoints/digits-2d is missing (make checkpoints)"),
-]
+pytestmark = pytest.mark.e2e
 EXCEPTION = '[data-testid="stException"]'
 PLOT = '[data-testid="stMain"] [data-testid="stPlotlyChart"]'  # main area only, not the sidebar
 IMAGES_LOADED_JS = """(sel) => { const imgs = [...document.querySelectorAll(sel + " img")];

@@ -1,17 +1,11 @@
 """The Inside the VAE page in Chromium: it loads cleanly, the reparameterisation button draws new samples,
 and clicking a KL bar chooses the Explore page's slider dimensions."""
 
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
-REPO = Path(__file__).resolve().parents[2]
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(not (REPO / "checkpoints/digits-2d/model.safetensors").exists(),
-                       reason="checkpoints/digits-2d is missing (make checkpoints)"),
-]
+pytestmark = pytest.mark.e2e
 EXCEPTION = '[data-testid="stException"]'
 DRAW_IMAGES = ".st-key-inside_draws img"
 KL_CHART = ".st-key-inside_kl .js-plotly-plot"

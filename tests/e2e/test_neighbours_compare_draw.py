@@ -5,7 +5,6 @@ checkpoint; a stroke drawn on the canvas comes back reconstructed.
 One server for the module, on a checkpoints folder with a copy of digits-2d and a second digits model, so
 Compare has a comparable pair (the bundled two differ in image size)."""
 
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -14,12 +13,7 @@ from vae_core.checkpoint import save_checkpoint
 from vae_core.config import ModelConfig, TrainConfig
 from vae_core.models import VAE
 
-REPO = Path(__file__).resolve().parents[2]
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(not (REPO / "checkpoints/digits-2d/model.safetensors").exists(),
-                       reason="checkpoints/digits-2d is missing (make checkpoints)"),
-]
+pytestmark = pytest.mark.e2e
 EXCEPTION = '[data-testid="stException"]'
 ERROR = '[data-testid="stAlertContentError"]'
 IMAGES_LOADED_JS = """(sel) => { const imgs = [...document.querySelectorAll(sel + " img")];

@@ -12,11 +12,7 @@ from PIL import Image
 from playwright.sync_api import expect
 
 REPO = Path(__file__).resolve().parents[2]
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(not (REPO / "checkpoints/digits-2d/model.safetensors").exists(),
-                       reason="checkpoints/digits-2d is missing (make checkpoints)"),
-]
+pytestmark = pytest.mark.e2e
 EXCEPTION = '[data-testid="stException"]'
 MAP = "explore_map"  # Explore's canvas map (explorer/components/point_map.py), found by its hooks (conftest.py)
 TOOLTIP = '[data-testid="point-map-tooltip"]'
