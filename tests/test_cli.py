@@ -68,6 +68,7 @@ def test_info_sample_and_project(trained):
         (["train", "--data", "digits", "--out", "../.hidden"], "invalid checkpoint name '.hidden'"),
         (["train", "--data", "idx:/no/such/dir", "--out", "x"], "/no/such/dir"),
         (["train", "--data", "digits", "--out", "x", "--lr", "-1"], "lr"),
+        (["train", "--data", "digits", "--out", "x", "--pooled-encoder"], "--pooled-encoder are for text data"),
         (["evaluate", "ghost"], "'ghost' not found"),
         (["sample", "ghost", "--out", "a.png"], "ghost"),
     ],

@@ -121,8 +121,9 @@ def _train(args: argparse.Namespace, run) -> int:
     if not args.resume and is_text_spec(args.data):
         model_config = text_cli.model_config(args, dataset)
     elif not args.resume:
-        if args.arch == "gru" or args.embed_dim is not None:
-            raise ConfigError("--arch gru and --embed-dim are for text data (grammar, pydoc, text:PATH)")
+        if args.arch == "gru" or args.embed_dim is not None or args.pooled_encoder:
+            raise ConfigError("--arch gru, --embed-dim and --pooled-encoder are for text data (grammar, pydoc, "
+                              "text:PATH)")
         latent = args.latent_dim if args.latent_dim is not None else 2
         model_config = default_model_config(dataset.image_shape, latent, **_given(args, MODEL_FLAGS))
     trainer = Trainer(model_config, train_config, dataset, out=out,

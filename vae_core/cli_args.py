@@ -38,6 +38,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--hidden", type=_int_tuple, help="mlp hidden widths, e.g. 400 (the pytorch/examples VAE) or "
                    "512,256 (default 400); text: the GRU width (default 128)")
     t.add_argument("--embed-dim", type=int, help="text: character embedding size (default 64)")
+    t.add_argument("--pooled-encoder", action="store_true", default=None,
+                   help="text: mu also reads the mean of the encoder's outputs, not only its final states (a word "
+                        "mid-sentence reaches z; the grammar corpus needs it for exact reconstruction)")
     t.add_argument("--channels", type=_int_tuple, help="conv channels per downsampling stage (default 32,64,128,128)")
     t.add_argument("--fc-width", type=int, help="conv: width of the layer between feature map and z (default 512)")
     t.add_argument("--res-blocks", type=int, help="residual blocks per conv stage (default 1)")

@@ -54,6 +54,18 @@ def test_train_picks_the_text_model_and_saves_the_vocabulary(trained):
                                                "optimizer.safetensors"]
 
 
+def test_pooled_encoder_flag_is_saved_and_read_back(trained):
+    root, corpus, _ = trained
+    proc = run(["train", "--data", f"text:{corpus / 'corpus.txt'}", "--out", f"{root}/pooled", "--epochs", "1",
+                "--pooled-encoder", *SMALL], root, corpus)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads((root / "pooled" / "config.json").read_text())["model"]["pooled_encoder"] is True
+    model, info = ckpt.load_checkpoint("pooled", root)
+    assert info.model_config.pooled_encoder and model.config.pooled_encoder
+    plain = json.loads((root / "t1" / "config.json").read_text())["model"]
+    assert plain["pooled_encoder"] is False  # the default
+
+
 def test_evaluate_json(trained):
     root, corpus, _ = trained
     proc = run(["evaluate", "t1", "--json", "--iwae-k", "8"], root, corpus)

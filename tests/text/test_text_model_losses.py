@@ -112,3 +112,32 @@ def test_language_model_has_no_kl_and_exact_iwae(tiny):
     t = text_elbo_terms(lm, x)
     assert torch.equal(t.kl, torch.zeros(3))
     assert torch.allclose(text_iwae_log_likelihood(lm, x, k=5), -t.recon)
+
+
+def test_pooled_encoder_adds_the_mean_of_each_directions_outputs(tiny):
+    """pooled_encoder: mu reads each direction's final state plus the mean of its outputs over the real characters,
+    the same with or without grad (gru_scan vs the packed nn.GRU) and whatever the padding."""
+    plain, vocab = tiny
+    model = TextVAE(TextModelConfig(**{**plain.config.__dict__, "pooled_encoder": True}))
+    model.load_state_dict(plain.state_dict())  # same weights: the option adds no parameter
+    model.eval()
+    short, long = torch.as_tensor(vocab.encode_batch(LINES)), torch.as_tensor(vocab.encode_batch(LINES, 30))
+    with torch.no_grad():
+        mu, logvar = model.encode(short)
+        mu_long, _ = model.encode(long)
+        mu_plain, _ = plain.encode(short)
+    mu_grad, logvar_grad = model.encode(long)  # grad enabled: the training path
+    assert torch.allclose(mu, mu_long, atol=1e-6)
+    assert torch.allclose(mu, mu_grad, atol=1e-5) and torch.allclose(logvar, logvar_grad, atol=1e-5)
+    assert not torch.allclose(mu, mu_plain, atol=1e-3)
+    for i, line in enumerate(LINES):  # by hand: one sentence, no padding, nn.GRU's outputs and final states
+        with torch.no_grad():
+            out, h = model.encoder(model.embed(short[i : i + 1, : len(line) + 1]))  # the line and its EOS
+            hidden = model.config.hidden
+            pooled = torch.cat([h[0, 0] + out[0, :, :hidden].mean(0), h[1, 0] + out[0, :, hidden:].mean(0)])
+            assert torch.allclose(mu[i], model.to_mu(pooled), atol=1e-5)
+
+
+def test_configs_written_before_the_pooled_encoder_read_as_plain():
+    cfg = TextModelConfig(alphabet="ab", latent_dim=2)
+    assert cfg.pooled_encoder is False

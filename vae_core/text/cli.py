@@ -22,7 +22,7 @@ def train_overrides(given: dict) -> dict:
 
 def model_config(args, dataset) -> TextModelConfig:
     """The text model for a dataset from the train flags (--arch gru or none, --latent-dim, --embed-dim, --hidden
-    with one width); image-only flags are refused rather than ignored."""
+    with one width, --pooled-encoder); image-only flags are refused rather than ignored."""
     if args.arch not in (None, "gru"):
         raise ConfigError(f"--arch {args.arch} is for images; text data takes --arch gru")
     image_only = [f"--{n.replace('_', '-')}" for n in ("channels", "fc_width", "res_blocks", "activation",
@@ -32,7 +32,7 @@ def model_config(args, dataset) -> TextModelConfig:
     if args.hidden is not None and len(args.hidden) != 1:
         raise ConfigError(f"--hidden for a text model is one GRU width, e.g. 256; got {args.hidden}")
     given = {"latent_dim": args.latent_dim, "embed_dim": args.embed_dim,
-             "hidden": args.hidden[0] if args.hidden else None}
+             "hidden": args.hidden[0] if args.hidden else None, "pooled_encoder": args.pooled_encoder}
     sizes = {**MODEL_DEFAULTS, **{k: v for k, v in given.items() if v is not None}}
     return TextModelConfig(alphabet=dataset.vocab.alphabet, **sizes)
 
