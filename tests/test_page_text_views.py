@@ -83,17 +83,21 @@ def numbered(code: str) -> list[str]:
                                                                                    code.split("\n"))]
 
 
-def test_generate_samples_sentences_at_a_temperature_and_greedily(model):
-    from vae_core.text.sampling import prior_sentences
+def test_generate_samples_sentences_at_a_temperature_and_greedily_up_to_a_cap(model):
+    from vae_core.data import load_dataset
+    from vae_core.text.sampling import length_cap, prior_sentences
 
+    cap = length_cap(load_dataset("grammar").lines_test)  # a quarter above the longest test sentence
     at = run("views/generate.py", seed="4")
     ok(at)
     at.slider(key="gen_temperature").set_value(0.5).run()
     ok(at)
-    sampled = prior_sentences(model, 16, seed=4, temperature=0.5)[1].tolist()
+    sampled = prior_sentences(model, 16, seed=4, temperature=0.5, max_len=cap, ellipsis=True)[1].tolist()
     assert numbered(at.code[0].value) == sampled
+    assert f"after {cap} characters" in " ".join(c.value for c in at.caption)  # the page says the cap
     at.radio(key="gen_decoding").set_value("greedy").run()
-    assert numbered(at.code[0].value) == prior_sentences(model, 16, seed=4, greedy=True)[1].tolist()
+    greedy = prior_sentences(model, 16, seed=4, greedy=True, max_len=cap, ellipsis=True)[1].tolist()
+    assert numbered(at.code[0].value) == greedy
 
 
 def test_generate_traverses_one_dimension_per_column_of_sentences(model):
