@@ -75,8 +75,9 @@ def interpolation(ctx, a: int, b: int, method: str, steps: int, *, key: str, on_
         on_steps(int(st.session_state[f"{key}_steps"]))
 
     c1, c2 = st.columns(2)
-    for col, end, i in ((c1, "a", a), (c2, "b", b)):
-        col.text_input(f"…or type sentence {end.upper()}", key=f"{key}_typed_{end}", max_chars=256,
+    # The boxes' keys are spelled out: page_keys lists them (the typed ends outlive a visit to another page).
+    for col, end, i, box in ((c1, "a", a, f"{key}_typed_a"), (c2, "b", b, f"{key}_typed_b")):
+        col.text_input(f"…or type sentence {end.upper()}", key=box, max_chars=256,
                        placeholder=f"test sentence #{i}", help="Typed ends are encoded to their μ; leave empty "
                        "to use the test sentence picked above.")
     ends = [_typed_end(ctx, key, end, i, show_error=True) for end, i in (("a", a), ("b", b))]
