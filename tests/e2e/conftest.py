@@ -188,10 +188,15 @@ TEXT_CHECKPOINTS = ("grammar-16d", "grammar-16d-plain")  # the bundled text chec
 
 
 @pytest.fixture(scope="module")
-def text_app(request, tmp_path_factory):
+def text_app(request, tmp_path_factory, browser):
     """explorer/app.py over a temporary copy of the bundled text checkpoints, one server per test module (the
-    Train page may write into it). A module that sets CLICK_DELAY_S gets a server whose map-click handler waits
-    that long (map_overlay.TEST_DELAY_ENV), so a test can read what the browser drew before Python answered."""
+    Train page may write into it), warmed by one visit to Explore on grammar-16d. A module that sets
+    CLICK_DELAY_S gets a server whose map-click handler waits that long (map_overlay.TEST_DELAY_ENV), so a test
+    can read what the browser drew before Python answered.
+
+    Why the warm-up: a fresh server's first visit imports torch, loads the model and encodes the test split (the
+    copy has no cache); with two e2e runs and other work on 2 cores (load average 11-12) that took over the 60 s
+    a test gives a page (test_text_pages failed so, 1 of 2 runs). The start-up is the server's, not a page's."""
     from explorer.components.map_overlay import TEST_DELAY_ENV
 
     root = copy_checkpoints(tmp_path_factory.mktemp("text") / "checkpoints", TEXT_CHECKPOINTS)
@@ -200,6 +205,9 @@ def text_app(request, tmp_path_factory):
         if delay:
             mp.setenv(TEST_DELAY_ENV, str(delay))
         with app_server(root) as server:
+            context = browser.new_context()
+            open_text(context.new_page(), server, timeout=300_000)
+            context.close()
             yield server
 
 
