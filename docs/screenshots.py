@@ -1,6 +1,7 @@
 """Screenshots of every page (and a GIF of a slider drag) from the real app in headless Chromium.
 
-    .venv/bin/python docs/screenshots.py        # writes docs/images/*.png and docs/images/drag.gif
+    .venv/bin/python docs/screenshots.py        # writes docs/images/*.png, drag.gif and text_drag.gif
+    .venv/bin/python docs/screenshots.py text_explore   # only the named shots (and their GIF)
 
 The README shows these, so re-run this after changing a page and the pictures stay true.
 """
@@ -33,7 +34,11 @@ PAGES = [
     ("compare", "compare", {"ckpt": "mnist-2d"}, None),
     ("neighbours", "neighbours", {"ckpt": "mnist-2d", "i": "3"}, None),
     ("lesson", "", {"lesson": "intro", "step": "2"}, None),
+    ("text_explore", "", {"ckpt": "grammar-16d", "i": "3"}, ('[data-testid="selection-view"][data-index="3"]',
+                                                             '[data-testid="point-map"][data-points-drawn]')),
 ]
+# A shot -> the GIF of a slider drag on its page: the image panel's canvas, the text panel's sentence.
+GIFS = {"explore": "drag.gif", "text_explore": "text_drag.gif"}
 
 
 def _e2e_helpers():
@@ -44,11 +49,14 @@ def _e2e_helpers():
     return module
 
 
-def drag_gif(page, e2e, path: Path) -> None:
-    """Frames of the decoder canvas while its first slider is dragged, as an animated GIF."""
+def drag_gif(page, path: Path) -> None:
+    """Frames of the decoder panel while its first slider is dragged, as an animated GIF: the panel down to that
+    slider (the image's canvas, or the sentence), so the text panel's other 15 sliders stay out."""
     root = page.locator('[data-testid="latent-decoder"]').first
     slider = root.locator('input[type="range"]').first
-    box = slider.bounding_box()
+    root.scroll_into_view_if_needed()
+    box, top = slider.bounding_box(), root.bounding_box()
+    clip = {"x": top["x"], "y": top["y"], "width": top["width"], "height": box["y"] + box["height"] + 8 - top["y"]}
     y = box["y"] + box["height"] / 2
     frames = []
     page.mouse.move(box["x"] + box["width"] * 0.5, y)
@@ -56,21 +64,28 @@ def drag_gif(page, e2e, path: Path) -> None:
     for k in range(24):
         fraction = 0.5 + 0.45 * math.sin(k / 24 * 2 * math.pi)
         page.mouse.move(box["x"] + box["width"] * fraction, y, steps=2)
-        shot = root.screenshot()
-        frames.append(Image.open(io.BytesIO(shot)).convert("RGB"))
+        page.wait_for_timeout(50)  # the panel decodes in the next animation frame
+        frames.append(Image.open(io.BytesIO(page.screenshot(clip=clip))).convert("RGB"))
     page.mouse.up()
-    frames[0].save(path, save_all=True, append_images=frames[1:], duration=80, loop=0)
+    frames[0].save(path, save_all=True, append_images=frames[1:], duration=120, loop=0)
 
 
 def main() -> int:
     e2e = _e2e_helpers()
     OUT.mkdir(parents=True, exist_ok=True)
     existing = {p.stem for p in (REPO / "explorer" / "views").glob("*.py")}  # the pages' files
+    only = set(sys.argv[1:])
+    unknown = only - {name for name, *_ in PAGES}
+    if unknown:
+        print(f"no such shot: {', '.join(sorted(unknown))}", file=sys.stderr)
+        return 2
     with e2e.streamlit_server("explorer/app.py") as server, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=e2e.CHROMIUM, args=e2e.CHROMIUM_ARGS, headless=True)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.set_default_timeout(120_000)
         for name, path, query, extra in PAGES:
+            if only and name not in only:
+                continue
             if path and path not in existing:
                 print(f"skip {name}: no page file yet", file=sys.stderr)
                 continue
@@ -80,9 +95,9 @@ def main() -> int:
             page.wait_for_timeout(1500)  # plotly and images settle after the run
             page.screenshot(path=str(OUT / f"{name}.png"))
             print(f"wrote {OUT / name}.png")
-            if name == "explore":
-                drag_gif(page, e2e, OUT / "drag.gif")
-                print(f"wrote {OUT / 'drag.gif'}")
+            if name in GIFS:
+                drag_gif(page, OUT / GIFS[name])
+                print(f"wrote {OUT / GIFS[name]}")
         browser.close()
     return 0
 

@@ -23,15 +23,18 @@ class Key:
     family: bool = False  # the name is a prefix: NAME_<suffix> keys, one per checkpoint
 
 
-# Page stem ("" for the app frame) -> its keys. A key is listed once, under the page that draws its widget.
+# Page stem ("" for the app frame) -> its keys. A key is listed once, under the page that draws its widget (or
+# hands it to the display seam with key="...": interp_strip_typed_a is explorer/display/text.py's typed end A).
 PAGE_KEYS: dict[str, dict[str, Key]] = {
     "": {"checkpoint": Key(str),  # the sidebar's picker, hidden in lesson mode
          "selected": Key(int, keep=False), "z": Key(list, keep=False), "decoder_dims": Key(list, keep=False)},
     "explore": {"explore_method": Key(str), "explore_color": Key(str)},
     "interpolate": {"interp_a": Key(int), "interp_b": Key(int), "interp_method": Key(str),
-                    "interp_steps": Key(int)},
+                    "interp_steps": Key(int), "interp_click_sets": Key(str),
+                    "interp_strip_typed_a": Key(), "interp_strip_typed_b": Key()},
     "generate": {"gen_temperature": Key((int, float)), "gen_seed": Key(int), "gen_grid": Key(),
-                 "gen_span": Key(), "gen_steps": Key(), "gen_base": Key()},
+                 "gen_span": Key(), "gen_steps": Key(), "gen_base": Key(), "gen_decoding": Key()},
+    "anomaly": {"anomaly_score": Key(), "anomaly_quantile": Key(), "anomaly_typed": Key()},
     "train": {key: Key() for key in ("train_source", "train_idx", "train_arch", "train_latent", "train_beta",
                                      "train_warmup", "train_epochs", "train_lr", "train_batch", "train_seed",
                                      "train_overwrite", "train_name", "train_textpath", "train_hidden",

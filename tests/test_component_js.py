@@ -6,13 +6,21 @@ from pathlib import Path
 
 import pytest
 
-from explorer.components import interpolation_strip, latent_decoder, point_map, selection_view, text_panel
+from explorer.components import (
+    interpolation_strip,
+    latent_decoder,
+    point_map,
+    selection_view,
+    text_panel,
+    text_selection,
+)
 
 HERE = Path(__file__).resolve().parents[1] / "explorer" / "components"
 TOP_LEVEL = re.compile(r"^(?:export\s+)?(?:async\s+)?(?:const|let|var|function\*?|class)\s+([A-Za-z_$][\w$]*)", re.M)
 
 
-@pytest.mark.parametrize("module", [latent_decoder, selection_view, interpolation_strip, point_map, text_panel],
+@pytest.mark.parametrize("module", [latent_decoder, selection_view, interpolation_strip, point_map, text_panel,
+                                    text_selection],
                          ids=lambda m: m.__name__)
 def test_a_bundle_declares_each_top_level_name_once(module):
     names = [name for f in module.JS_FILES for name in TOP_LEVEL.findall((HERE / f).read_text())]

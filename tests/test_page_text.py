@@ -28,18 +28,20 @@ def run(page: str | None = None, **query) -> AppTest:
     return at.switch_page(page).run() if page else at
 
 
-def test_explore_shows_the_selected_sentence_its_reconstruction_and_the_text_panel(component_data):
+def test_explore_hands_the_selected_sentence_to_the_browser_and_the_text_panel(component_data):
+    """The selection is drawn by the browser (text_selection.js): the page sends the index, its title, the
+    sentences and mu, and the decoder the text panel uses; Python draws no sentence of its own."""
     at = run(i="3")
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert at.selectbox(key="checkpoint").value == "grammar-16d"
-    from vae_core.data import load_dataset
-
-    sentence = load_dataset("grammar").lines_test[3]
-    shown = [c.value for c in at.code]
-    assert shown[0] == sentence
-    assert len(shown) >= 2 and shown[1].startswith("a ")  # the greedy decode of its mu: a grammar sentence
+    picked = component_data(at, "latent_lab.text_selection")
+    assert picked["selected"] == 3 and picked["title"].startswith("Test sentence #3 · label ")
+    assert picked["chart"] == "explore_map" and picked["decoder"] == "explore_decoder"
+    assert {"mu_url", "meta_url"} <= set(picked["points"]) and "sprite_url" not in picked["points"]  # no sheet
     data = component_data(at, "latent_lab.text_panel")
+    assert picked["src"] == data["src"]  # one decoder program, fetched once by the browser
     assert len(data["z"]) == 16 and data["src"]["latent_dim"] == 16
+    assert [c.value for c in at.code] == []  # the selection is no longer drawn by Python on the rerun
     assert "text, " in at.sidebar.markdown[-1].value
 
 

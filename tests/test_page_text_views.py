@@ -83,17 +83,21 @@ def numbered(code: str) -> list[str]:
                                                                                    code.split("\n"))]
 
 
-def test_generate_samples_sentences_at_a_temperature_and_greedily(model):
-    from vae_core.text.sampling import prior_sentences
+def test_generate_samples_sentences_at_a_temperature_and_greedily_up_to_a_cap(model):
+    from vae_core.data import load_dataset
+    from vae_core.text.sampling import length_cap, prior_sentences
 
+    cap = length_cap(load_dataset("grammar").lines_test)  # a quarter above the longest test sentence
     at = run("views/generate.py", seed="4")
     ok(at)
     at.slider(key="gen_temperature").set_value(0.5).run()
     ok(at)
-    sampled = prior_sentences(model, 16, seed=4, temperature=0.5)[1].tolist()
+    sampled = prior_sentences(model, 16, seed=4, temperature=0.5, max_len=cap, ellipsis=True)[1].tolist()
     assert numbered(at.code[0].value) == sampled
+    assert f"after {cap} characters" in " ".join(c.value for c in at.caption)  # the page says the cap
     at.radio(key="gen_decoding").set_value("greedy").run()
-    assert numbered(at.code[0].value) == prior_sentences(model, 16, seed=4, greedy=True)[1].tolist()
+    greedy = prior_sentences(model, 16, seed=4, greedy=True, max_len=cap, ellipsis=True)[1].tolist()
+    assert numbered(at.code[0].value) == greedy
 
 
 def test_generate_traverses_one_dimension_per_column_of_sentences(model):
@@ -171,3 +175,27 @@ def names_index(colour: str) -> int:
     from vae_core.text.corpora import COLOURS
 
     return COLOURS.index(colour)
+
+
+def test_the_text_widgets_keep_their_values_across_pages():
+    """Streamlit drops a widget's value when a run does not draw it; page_keys keeps these (typed ends on
+    Interpolate, the decoding mode on Generate, the typed sentences and the threshold on Anomaly detection)."""
+    at = run("views/interpolate.py", a="5", b="9")
+    at.text_input(key="interp_strip_typed_a").input("a big red ball is near a tiny blue star").run()
+    at.switch_page("views/generate.py").run()
+    at.radio(key="gen_decoding").set_value("greedy").run()
+    at.switch_page("views/anomaly.py").run()
+    at.text_area(key="anomaly_typed").input("a red ball").run()
+    at.select_slider(key="anomaly_quantile").set_value(95.0).run()
+    ok(at)
+    at.switch_page("views/explore.py").run()
+    ok(at)
+    at.switch_page("views/interpolate.py").run()
+    assert at.text_input(key="interp_strip_typed_a").value == "a big red ball is near a tiny blue star"
+    assert "A: typed" in " ".join(c.value for c in at.caption)
+    at.switch_page("views/generate.py").run()
+    assert at.radio(key="gen_decoding").value == "greedy"
+    at.switch_page("views/anomaly.py").run()
+    assert at.text_area(key="anomaly_typed").value == "a red ball"
+    assert at.select_slider(key="anomaly_quantile").value == 95.0
+    ok(at)

@@ -39,3 +39,18 @@ def test_without_static_serving_everything_goes_inline_and_round_trips():
 
 def test_a_different_test_set_gets_a_different_hash():
     assert points.points_source(fake_context(5))["hash"] != points.points_source(fake_context(6))["hash"]
+
+
+def test_a_text_test_set_sends_its_sentences_and_mu_and_no_sheet():
+    """Sentences (x of shape (N,)) travel in the meta, where the text selection view reads sentence i."""
+    rng = np.random.default_rng(1)
+    ctx = SimpleNamespace(x=np.array(["a red ball", "a big * star", "é"]),
+                          mu=rng.normal(size=(3, 4)).astype(np.float32),
+                          labels=np.array([0, 1, 0]), class_names=["ball", "star"], sha="sha-text")
+    src = points.points_source(ctx)
+    assert "sprite_url" not in src
+    assert src["meta"] == {"n": 3, "latent_dim": 4, "labels": [0, 1, 0], "names": ["ball", "star"],
+                           "texts": ["a red ball", "a big * star", "é"]}
+    np.testing.assert_array_equal(np.frombuffer(base64.b64decode(src["mu_b64"]), "<f4").reshape(3, 4), ctx.mu)
+    other = SimpleNamespace(**{**vars(ctx), "x": np.array(["a red ball", "a big * star", "e"]), "sha": "sha-text"})
+    assert points.points_source(other)["hash"] != src["hash"]  # one character differs

@@ -1,6 +1,8 @@
 // The test set in the browser, fetched once per checkpoint (explorer/components/points.py): meta (count,
-// latent size, tile size, labels), mu as one Float32Array and the images as a sprite sheet (an ImageBitmap).
-// Sent in front of the components that use it (selection_view.js, interpolation_strip.js).
+// latent size, labels; tile size for images, the sentences for text), mu as one Float32Array and the images as a
+// sprite sheet (an ImageBitmap; null for text).
+// Sent in front of the components that use it (selection_view.js, text_selection.js, interpolation_strip.js,
+// point_map.js).
 
 // point-set hash -> Promise of {meta, mu, sheet}; on globalThis so that every view of a page shares it.
 const pointSets = (globalThis.__latentLabPoints ??= new Map());
@@ -16,7 +18,7 @@ async function fetchPoints(src) {
     src.meta ?? fetchOk(src.meta_url).then((r) => r.json()),
     src.mu_b64 ? base64ToFloat32(src.mu_b64) : fetchOk(src.mu_url).then((r) => r.arrayBuffer())
       .then((b) => new Float32Array(b)),
-    fetchOk(src.sprite_url).then((r) => r.blob()).then((b) => createImageBitmap(b)),
+    src.sprite_url ? fetchOk(src.sprite_url).then((r) => r.blob()).then((b) => createImageBitmap(b)) : null,
   ]);
   if (mu.length !== meta.n * meta.latent_dim) throw new Error(`mu holds ${mu.length} values, not ${meta.n} x ${meta.latent_dim}`);
   return { meta, mu, sheet };

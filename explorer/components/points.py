@@ -1,5 +1,6 @@
 """The test set for the browser: per checkpoint, once, the images as one sprite sheet (PNG), each point's mu
-(raw float32) and the labels, as static files named by a hash of their content (static_files.py).
+(raw float32) and the labels, as static files named by a hash of their content (static_files.py). A text
+checkpoint's point set has no sheet: its sentences travel in the meta (a few hundred kB for 2,000 sentences).
 Components that draw test points or their codes in the browser load them with points.js.
 """
 
@@ -22,32 +23,41 @@ _sources: dict[tuple, dict] = {}
 
 
 def points_meta(x: np.ndarray, mu: np.ndarray, labels: np.ndarray | None, class_names: list[str] | None) -> dict:
-    """What the browser needs to find image i in the sheet and name its label."""
-    return {"n": int(len(mu)), "latent_dim": int(mu.shape[1]), "tile": [int(x.shape[2]), int(x.shape[3])],
-            "cols": sprite_columns(len(x)), "labels": None if labels is None else [int(y) for y in labels],
+    """What the browser needs to find image i in the sheet (or, for sentences, x of shape (N,), sentence i) and
+    name its label."""
+    meta = {"n": int(len(mu)), "latent_dim": int(mu.shape[1]),
+            "labels": None if labels is None else [int(y) for y in labels],
             "names": None if class_names is None else [str(s) for s in class_names]}
+    if x.ndim == 1:
+        return {**meta, "texts": [str(s) for s in x]}
+    return {**meta, "tile": [int(x.shape[2]), int(x.shape[3])], "cols": sprite_columns(len(x))}
 
 
 def points_source(ctx) -> dict:
-    """Where the browser finds ctx's sprite sheet, mu and labels: static file URLs, or inline without static
-    serving (then resent with every rerun: keep serving on)."""
-    x, mu = np.ascontiguousarray(ctx.x, np.float32), np.ascontiguousarray(ctx.mu, "<f4")
+    """Where the browser finds ctx's sprite sheet (none for sentences), mu and labels: static file URLs, or inline
+    without static serving (then resent with every rerun: keep serving on)."""
+    text = np.ndim(ctx.x) == 1
+    x = np.ascontiguousarray(ctx.x, "<U" if text else np.float32)
+    mu = np.ascontiguousarray(ctx.mu, "<f4")
     folder = static_folder("points")
-    key = (ctx.sha, x.shape, mu.shape, hashlib.sha1(x.reshape(-1)[::97].tobytes()).hexdigest(), folder)
-    if key in _sources and (folder is None or (folder / f"{_sources[key]['hash']}.png").exists()):
+    sample = x if text else x.reshape(-1)[::97]  # sentences are few kB: all of them; pixels, a sample
+    key = (ctx.sha, x.shape, mu.shape, hashlib.sha1(sample.tobytes()).hexdigest(), folder)
+    if key in _sources and (folder is None or (folder / f"{_sources[key]['hash']}.bin").exists()):
         return _sources[key]
     meta = points_meta(x, mu, ctx.labels, ctx.class_names)
     meta_bytes = json.dumps(meta).encode()
     digest = hashlib.sha256(x.tobytes() + mu.tobytes() + meta_bytes).hexdigest()[:32]
     if folder is None:
         _LOG.warning("server.enableStaticServing is off: the test set's sprite sheet goes inline with every rerun")
-        sprite = "data:image/png;base64," + base64.b64encode(sprite_sheet(x)).decode()
-        src = {"hash": digest, "meta": meta, "mu_b64": base64.b64encode(mu.tobytes()).decode(), "sprite_url": sprite}
+        src = {"hash": digest, "meta": meta, "mu_b64": base64.b64encode(mu.tobytes()).decode()}
+        if not text:
+            src["sprite_url"] = "data:image/png;base64," + base64.b64encode(sprite_sheet(x)).decode()
     else:
-        publish(folder, f"{digest}.png", make=lambda: sprite_sheet(x))
+        if not text:
+            publish(folder, f"{digest}.png", make=lambda: sprite_sheet(x))
         publish(folder, f"{digest}.bin", mu.tobytes())
         publish(folder, f"{digest}.json", meta_bytes)
-        src = {"hash": digest, **{f"{part}_url": static_url(folder, f"{digest}.{ext}")
-                                  for part, ext in (("sprite", "png"), ("mu", "bin"), ("meta", "json"))}}
+        parts = (("mu", "bin"), ("meta", "json")) + (() if text else (("sprite", "png"),))
+        src = {"hash": digest, **{f"{part}_url": static_url(folder, f"{digest}.{ext}") for part, ext in parts}}
     _sources[key] = src
     return src

@@ -5,7 +5,8 @@ sheet, each point's mu and the labels.
 A map_overlay with answer_clicks=True sends a "latent-lab:pick" event; this view draws the clicked point's
 original and decode(mu) (the in-browser decoder, decoder_runtime.js), and loads mu into the decoder panel's
 sliders. A click between the dots on an identity or PCA map sends the panel the spot's z. Python's rerun
-follows with the same selection and draws neither image again (how: selection_view.js).
+follows with the same selection and draws neither image again (how: selection_core.js, which the text twin,
+text_selection.py, shares).
 
 Hooks for tests: `[data-testid="selection-view"]` carries data-index (the point shown), data-drawn-at
 (performance.now() in the frame that drew it), data-draws (images pairs drawn so far), data-ready.
@@ -22,7 +23,7 @@ from explorer.components import bundle, points
 from explorer.components.latent_decoder import decoder_source
 
 _HERE = Path(__file__).parent
-JS_FILES = ("program_loader.js", "decoder_runtime.js", "points.js", "selection_view.js")
+JS_FILES = ("program_loader.js", "decoder_runtime.js", "points.js", "selection_core.js", "selection_view.js")
 _component = st.components.v2.component(
     "latent_lab.selection_view",
     html=(_HERE / "selection_view.html").read_text(),

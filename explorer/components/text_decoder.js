@@ -2,7 +2,7 @@
 // the float64 reference, greedy_decode, are there). Weights stay float32; sums run in JS doubles. Every buffer
 // is allocated once per model: a decode allocates nothing but the token list.
 //
-// Components that show sentences (text_panel.js) are sent with program_loader.js and this file in front of
+// Components that show sentences (text_panel.js, text_selection.js) are sent with program_loader.js and this file in front of
 // their own code.
 
 // y[o] = (b ? b[o] : 0) + W[o, :] . x for W [m x n] at offset `w` of `all`; four chains hide the add latency.
@@ -60,6 +60,14 @@ export function compileText(program, weights) {
       return { tokens, text };
     },
   };
+}
+
+/** decoder.decode(z)'s sentence as a view shows it: a decode that hit the token limit before its
+ * end-of-sentence token is cut, and says so with an ellipsis. */
+export function decodedSentence(decoder, z) {
+  const { text, tokens } = decoder.decode(z);
+  const cut = tokens.length === decoder.maxTokens && tokens[tokens.length - 1] !== decoder.eos;
+  return cut ? `${text}…` : text;
 }
 
 /** src: {hash, program_url, weights_url} or {hash, program} -> Promise of a compiled text decoder, by hash. */

@@ -2,10 +2,7 @@
 // program_loader.js, text_decoder.js and slider_panel.js come in front of this file.
 
 function showSentence(inst) {
-  const { text, tokens } = inst.decoder.decode(inst.z);
-  // A decode that hit the token limit before its end-of-sentence token is cut: say so.
-  const cut = tokens.length === inst.decoder.maxTokens && tokens[tokens.length - 1] !== inst.decoder.eos;
-  inst.output.textContent = cut ? `${text}…` : text;
+  inst.output.textContent = decodedSentence(inst.decoder, inst.z);
 }
 
 const TEXT_VIEW = {

@@ -56,17 +56,11 @@ def live_decoder(model, z: list[float], dims: list[int], key: str, **kw) -> list
 
 
 def selection(ctx, selected: int | None, **kw) -> None:
-    """A picked test sentence and its reconstruction, the greedy decode of its μ (computed by Python on the
-    rerun a map click makes; the image renderer answers the click in the browser instead)."""
-    with st.container(key=kw.get("key", "selection")):
-        if selected is None:
-            st.info("Click a dot on the map to see its sentence and its reconstruction from μ.")
-            return
-        st.subheader(f"Test sentence #{selected}")
-        item(ctx.x[selected], 0, "the sentence", st)
-        recon = ctx.decode(ctx.mu[selected])[0]
-        item(recon, 0, "reconstruction: greedy decode of its μ" + (" (exact)" if recon == ctx.x[selected] else ""),
-             st)
+    """The text selection component (explorer/components/text_selection.py): a picked test sentence and the
+    greedy decode of its μ, drawn by the browser the frame after a map click, as the image view is."""
+    from explorer.components.text_selection import text_selection
+
+    text_selection(ctx, selected, **kw)
 
 
 def interpolation(ctx, a: int, b: int, method: str, steps: int, *, key: str, on_steps) -> None:
@@ -81,8 +75,9 @@ def interpolation(ctx, a: int, b: int, method: str, steps: int, *, key: str, on_
         on_steps(int(st.session_state[f"{key}_steps"]))
 
     c1, c2 = st.columns(2)
-    for col, end, i in ((c1, "a", a), (c2, "b", b)):
-        col.text_input(f"…or type sentence {end.upper()}", key=f"{key}_typed_{end}", max_chars=256,
+    # The boxes' keys are spelled out: page_keys lists them (the typed ends outlive a visit to another page).
+    for col, end, i, box in ((c1, "a", a, f"{key}_typed_a"), (c2, "b", b, f"{key}_typed_b")):
+        col.text_input(f"…or type sentence {end.upper()}", key=box, max_chars=256,
                        placeholder=f"test sentence #{i}", help="Typed ends are encoded to their μ; leave empty "
                        "to use the test sentence picked above.")
     ends = [_typed_end(ctx, key, end, i, show_error=True) for end, i in (("a", a), ("b", b))]

@@ -12,10 +12,10 @@ N_SAMPLES = 16
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
-def _samples(_model, weights_sha: str, seed: int, temperature: float, greedy: bool) -> np.ndarray:
+def _samples(_model, weights_sha: str, seed: int, temperature: float, greedy: bool, cap: int) -> np.ndarray:
     from vae_core.text.sampling import prior_sentences
 
-    return prior_sentences(_model, N_SAMPLES, seed, temperature, greedy)[1]
+    return prior_sentences(_model, N_SAMPLES, seed, temperature, greedy, max_len=cap, ellipsis=True)[1]
 
 
 def prior_samples(ctx, seed: int, temperature: float, key: str) -> None:
@@ -25,10 +25,15 @@ def prior_samples(ctx, seed: int, temperature: float, key: str) -> None:
     mode = st.radio("Characters", ["sampled at T", "greedy"], key=f"{key}_decoding", horizontal=True,
                     help="Greedy takes the likeliest character at every step: one sentence per z.")
     greedy = mode == "greedy"
-    sentences = _samples(ctx.model, ctx.sha, int(seed), float(temperature), greedy)
+    from vae_core.text.sampling import length_cap
+
+    cap = length_cap(ctx.x)  # some draws never emit EOS: stop them near the longest test sentence
+    sentences = _samples(ctx.model, ctx.sha, int(seed), float(temperature), greedy, cap)
     how = "the likeliest character at each step" if greedy else f"characters drawn at T = {temperature:g}"
     with st.container(key=f"{key}_samples"):
-        batch(sentences, 1, 0, f"{N_SAMPLES} sentences: z ~ N(0, I) (seed {seed}), {how}", "stretch", st)
+        batch(sentences, 1, 0, f"{N_SAMPLES} sentences: z ~ N(0, I) (seed {seed}), {how}; each stops at its "
+              f"end-of-sentence token or after {cap} characters (a quarter above the longest test sentence), "
+              "where it ends in …", "stretch", st)
 
 
 def _table(cells: np.ndarray, index: list[str], columns: list[str], key: str) -> None:

@@ -51,10 +51,11 @@ ctx = shared.header_with_context(
 spec = ctx.info.train_config.data
 noun = display.noun(ctx)
 
+st.session_state.setdefault("anomaly_quantile", 99.0)  # kept across pages (page_keys): no widget value=
 c1, c2 = st.columns([2, 2])
 iwae_k = c1.radio("Score", list(SCORES), format_func=SCORES.get, horizontal=True, key="anomaly_score",
                   help="IWAE averages k samples of z per image: a tighter bound on −log p(x), k times slower.")
-quantile = c2.select_slider(f"Threshold: percentile of test-{noun} scores", [90.0, 95.0, 99.0, 99.9], value=99.0,
+quantile = c2.select_slider(f"Threshold: percentile of test-{noun} scores", [90.0, 95.0, 99.0, 99.9],
                             key="anomaly_quantile", help=f"Test {noun}s above it are false alarms: 100 − percentile %.")
 if anomaly.is_slow(ctx.model, len(ctx.x), iwae_k):
     st.caption(f"IWAE decodes {iwae_k} samples per image: the first run takes minutes here, then it is cached.")

@@ -4,6 +4,9 @@
         app = streamlit_app("explorer/app.py")            # started once per session, stopped at the end
         e2e.open_app(page, app.url("some_page", k="v"))   # goes there and waits for the run to finish
 
+Text pages: the module-scoped `text_app` fixture serves explorer/app.py over a copy of the two bundled text
+checkpoints, and `e2e.open_text(page, app, path, **query)` opens a page of it on grammar-16d and waits for it.
+
 The helpers (`open_app`, `wait_for_app`, `drag_slider`, `decoder_stats`, `streamlit_server`, and the canvas
 map's `wait_for_map`, `map_point`, `empty_spot`, `map_marker`, `map_marker_at`)
 are plain functions, reached in tests through the `e2e` fixture: two conftest.py files
@@ -181,6 +184,38 @@ def streamlit_app():
         ctx.__exit__(None, None, None)
 
 
+TEXT_CHECKPOINTS = ("grammar-16d", "grammar-16d-plain")  # the bundled text checkpoints (issue 14's lesson pair)
+
+
+@pytest.fixture(scope="module")
+def text_app(request, tmp_path_factory, browser):
+    """explorer/app.py over a temporary copy of the bundled text checkpoints, one server per test module (the
+    Train page may write into it), warmed by one visit to Explore on grammar-16d. A module that sets
+    CLICK_DELAY_S gets a server whose map-click handler waits that long (map_overlay.TEST_DELAY_ENV), so a test
+    can read what the browser drew before Python answered.
+
+    Why the warm-up: a fresh server's first visit imports torch, loads the model and encodes the test split (the
+    copy has no cache); with two e2e runs and other work on 2 cores (load average 11-12) that took over the 60 s
+    a test gives a page (test_text_pages failed so, 1 of 2 runs). The start-up is the server's, not a page's."""
+    from explorer.components.map_overlay import TEST_DELAY_ENV
+
+    root = copy_checkpoints(tmp_path_factory.mktemp("text") / "checkpoints", TEXT_CHECKPOINTS)
+    delay = getattr(request.module, "CLICK_DELAY_S", None)
+    with pytest.MonkeyPatch.context() as mp:
+        if delay:
+            mp.setenv(TEST_DELAY_ENV, str(delay))
+        with app_server(root) as server:
+            context = browser.new_context()
+            open_text(context.new_page(), server, timeout=300_000)
+            context.close()
+            yield server
+
+
+def open_text(page, app: StreamlitServer, path: str = "", timeout: float = 60_000, **query) -> None:
+    """Open page `path` of `app` on the text checkpoint grammar-16d (or query's ckpt) and wait for its run."""
+    open_app(page, app.url(path, **{"ckpt": "grammar-16d", **query}), timeout)
+
+
 @pytest.fixture(scope="session")
 def browser():
     from playwright.sync_api import sync_playwright
@@ -195,10 +230,10 @@ def browser():
 
 @pytest.fixture(scope="session")
 def e2e():
-    """This module's helpers: e2e.open_app, e2e.wait_for_app, e2e.decoder_stats, e2e.drag_slider,
+    """This module's helpers: e2e.open_app, e2e.open_text, e2e.wait_for_app, e2e.decoder_stats, e2e.drag_slider,
     e2e.streamlit_server, e2e.copy_checkpoints, e2e.app_server, and for the canvas map e2e.wait_for_map,
     e2e.map_point, e2e.empty_spot, e2e.map_marker, e2e.map_marker_at."""
-    return SimpleNamespace(REPO=REPO, open_app=open_app, wait_for_app=wait_for_app,
+    return SimpleNamespace(REPO=REPO, open_app=open_app, open_text=open_text, wait_for_app=wait_for_app,
                            decoder_stats=decoder_stats, drag_slider=drag_slider, wait_for_map=wait_for_map,
                            map_point=map_point, empty_spot=empty_spot, map_marker=map_marker,
                            map_marker_at=map_marker_at, MAP_MARKER_JS=MAP_MARKER_JS, MAP_POINT_JS=MAP_POINT_JS,

@@ -18,13 +18,8 @@ STEPS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def app(streamlit_app):
-    return streamlit_app("explorer/app.py")
-
-
-def test_the_collapse_lesson_steps_through_with_no_exception(app, page, e2e):
-    e2e.open_app(page, app.url(lesson="text"))
+def test_the_collapse_lesson_steps_through_with_no_exception(text_app, page, e2e):
+    e2e.open_app(page, text_app.url(lesson="text"))
     bar = page.locator(".st-key-lesson_bar")
     for i, (title, shown) in enumerate(STEPS):
         if i:

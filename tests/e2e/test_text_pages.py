@@ -14,7 +14,7 @@ from vae_core.data import load_dataset
 from vae_core.latent import slerp
 from vae_core.text.attributes import factor_groupings, read_factors
 from vae_core.text.items import decode_greedy, encode_lines, encode_typed
-from vae_core.text.sampling import prior_sentences
+from vae_core.text.sampling import length_cap, prior_sentences
 
 pytestmark = pytest.mark.e2e
 
@@ -25,15 +25,8 @@ STEPS = 6
 
 
 @pytest.fixture(scope="module")
-def app(e2e, tmp_path_factory):
-    root = e2e.copy_checkpoints(tmp_path_factory.mktemp("checkpoints"), ("grammar-16d",))
-    with e2e.app_server(root) as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def model(app):
-    return load_checkpoint("grammar-16d", app.root)[0]
+def model(text_app):
+    return load_checkpoint("grammar-16d", text_app.root)[0]
 
 
 def type_end(page, end: str, sentence: str) -> None:
@@ -42,7 +35,7 @@ def type_end(page, end: str, sentence: str) -> None:
     box.press("Enter")  # a rerun; callers wait for what it shows, as the page reads "not running" until it starts
 
 
-def test_typed_sentences_are_the_ends_and_every_step_has_a_sentence(app, page, e2e, model):
+def test_typed_sentences_are_the_ends_and_every_step_has_a_sentence(text_app, page, e2e, model):
     path = slerp(encode_typed(model, TYPED[0]), encode_typed(model, TYPED[1]), STEPS)
     want = ["A", TYPED[0]]
     for t, s in zip([f"{t:.2f}" for t in (i / (STEPS - 1) for i in range(STEPS))], decode_greedy(model, path),
@@ -50,7 +43,7 @@ def test_typed_sentences_are_the_ends_and_every_step_has_a_sentence(app, page, e
         want += [t, str(s)]
     want += ["B", TYPED[1]]
 
-    e2e.open_app(page, app.url("interpolate", ckpt="grammar-16d", a=5, b=9, n=STEPS, m="slerp"))
+    e2e.open_text(page, text_app, "interpolate", a=5, b=9, n=STEPS, m="slerp")
     type_end(page, "a", TYPED[0])
     expect(page.get_by_text("A: typed and B: test sentence #9")).to_be_visible(timeout=60_000)
     type_end(page, "b", TYPED[1])
@@ -60,8 +53,8 @@ def test_typed_sentences_are_the_ends_and_every_step_has_a_sentence(app, page, e
     assert page.locator(EXCEPTION).count() == 0
 
 
-def test_an_unknown_character_is_named_once(app, page, e2e):
-    e2e.open_app(page, app.url("interpolate", ckpt="grammar-16d", a=5, b=9, n=STEPS, m="slerp"))
+def test_an_unknown_character_is_named_once(text_app, page, e2e):
+    e2e.open_text(page, text_app, "interpolate", a=5, b=9, n=STEPS, m="slerp")
     type_end(page, "b", "a big Zebra")
     alert = page.locator('[data-testid="stAlertContentError"]')
     expect(alert).to_have_count(1, timeout=60_000)
@@ -69,19 +62,20 @@ def test_an_unknown_character_is_named_once(app, page, e2e):
     assert page.locator(EXCEPTION).count() == 0
 
 
-def test_generate_shows_sampled_then_greedy_sentences_from_the_prior(app, page, e2e, model):
-    e2e.open_app(page, app.url("generate", ckpt="grammar-16d", seed=4))
+def test_generate_shows_sampled_then_greedy_sentences_from_the_prior(text_app, page, e2e, model):
+    e2e.open_text(page, text_app, "generate", seed=4)
     samples = page.locator(".st-key-gen_samples code")
-    sampled = prior_sentences(model, 16, seed=4, temperature=1.0)[1]
+    cap = length_cap(load_dataset("grammar").lines_test)  # the page stops a sentence there
+    sampled = prior_sentences(model, 16, seed=4, temperature=1.0, max_len=cap, ellipsis=True)[1]
     expect(samples).to_have_text("\n".join(f"{i + 1:>2}  {s}" for i, s in enumerate(sampled)), timeout=60_000)
     page.locator(".st-key-gen_decoding").get_by_text("greedy").click()
-    greedy = prior_sentences(model, 16, seed=4, greedy=True)[1]
+    greedy = prior_sentences(model, 16, seed=4, greedy=True, max_len=cap, ellipsis=True)[1]
     expect(samples).to_have_text("\n".join(f"{i + 1:>2}  {s}" for i, s in enumerate(greedy)), timeout=60_000)
     assert page.locator(EXCEPTION).count() == 0
 
 
-def test_anomaly_scores_typed_sentences_and_names_a_bad_upload(app, page, e2e, tmp_path):
-    e2e.open_app(page, app.url("anomaly", ckpt="grammar-16d"))
+def test_anomaly_scores_typed_sentences_and_names_a_bad_upload(text_app, page, e2e, tmp_path):
+    e2e.open_text(page, text_app, "anomaly")
     for name in ("shuffled words", "pydoc", "random characters"):
         expect(page.get_by_text(f"AUROC · {name}")).to_be_visible(timeout=60_000)
     typed = ["a big red ball is near a tiny blue star", "a BIG red ball"]
@@ -100,7 +94,7 @@ def test_anomaly_scores_typed_sentences_and_names_a_bad_upload(app, page, e2e, t
     assert page.locator(EXCEPTION).count() == 0
 
 
-def test_neighbours_make_it_bigger_decodes_along_the_size_vector(app, page, e2e, model):
+def test_neighbours_make_it_bigger_decodes_along_the_size_vector(text_app, page, e2e, model):
     ds = load_dataset("grammar")
     mu = encode_lines(model, ds.lines_test)[0]
     g, names = factor_groupings(ds.factors_test)["size"]
@@ -110,7 +104,7 @@ def test_neighbours_make_it_bigger_decodes_along_the_size_vector(app, page, e2e,
     for s, sentence in zip(strengths, decode_greedy(model, nb.along(mu[3], v, strengths)), strict=True):
         want += [f"{s:+g}", str(sentence), (read_factors(sentence) or {}).get("size", "?")]
 
-    e2e.open_app(page, app.url("neighbours", ckpt="grammar-16d", i=3))
+    e2e.open_text(page, text_app, "neighbours", i=3)
     near = page.locator('.st-key-nb_text_neighbours [role="gridcell"]')
     expect(near.nth(2)).to_have_text(ds.lines_test[int(nb.neighbours_of(mu, 3, 8)[0][0])], timeout=60_000)
     page.locator(".st-key-nb_bigger button").click()

@@ -1,7 +1,8 @@
 """The Train page trains a text model end to end in Chromium: an uploaded .txt, the GRU's settings with the
 collapse remedies, live curves with the KL per epoch, a text checkpoint at the end (tiny settings).
 
-The server writes checkpoints into a temporary copy of checkpoints/, never into the repository.
+The server (the text_app fixture) writes checkpoints into a temporary copy of checkpoints/, never into the
+repository.
 """
 
 import itertools
@@ -18,13 +19,6 @@ THINGS = ("cube", "ball", "star")
 LINES = [f"a {a} {b} {t}" for a, b, t in itertools.product(WORDS, WORDS, THINGS)]  # 75 sentences
 
 
-@pytest.fixture(scope="module")
-def train_app(e2e, tmp_path_factory):
-    root = e2e.copy_checkpoints(tmp_path_factory.mktemp("train-text") / "checkpoints", names=("grammar-16d",))
-    with e2e.app_server(root) as server:
-        yield server
-
-
 def fill(page, e2e, key: str, value) -> None:
     box = page.locator(f".st-key-{key} input")
     box.fill(str(value))
@@ -33,8 +27,8 @@ def fill(page, e2e, key: str, value) -> None:
     e2e.wait_for_app(page)
 
 
-def test_a_text_model_trains_in_the_browser_with_its_kl_per_epoch(train_app, page, e2e, tmp_path):
-    e2e.open_app(page, train_app.url("train"))
+def test_a_text_model_trains_in_the_browser_with_its_kl_per_epoch(text_app, page, e2e, tmp_path):
+    e2e.open_app(page, text_app.url("train"))
     page.locator(".st-key-train_source button", has_text="Upload .txt").click()
     e2e.wait_for_app(page)
     corpus = tmp_path / "tiny.txt"
@@ -49,10 +43,12 @@ def test_a_text_model_trains_in_the_browser_with_its_kl_per_epoch(train_app, pag
     page.get_by_role("button", name="Start training").click()
     page.get_by_text("Done: trained 2 epochs").wait_for(timeout=180_000)
     e2e.wait_for_app(page)
-    expect(page.locator(".st-key-train-kl")).to_contain_text("KL per epoch")
+    # The title is drawn by plotly, whose first chart on a page comes 10-26 s after the run on a loaded machine
+    # (commit 3c1f7cf measured it on Interpolate); the run itself has drawn the container ("Done" follows it).
+    expect(page.locator(".st-key-train-kl")).to_contain_text("KL per epoch", timeout=60_000)
     assert page.locator('[data-testid="stException"]').count() == 0
-    config = json.loads((train_app.root / "e2e-text" / "config.json").read_text())
+    config = json.loads((text_app.root / "e2e-text" / "config.json").read_text())
     assert config["modality"] == "text" and config["model"]["latent_dim"] == 2
     assert (config["train"]["free_bits"], config["train"]["word_dropout"]) == (0.25, 0.25)
-    history = json.loads((train_app.root / "e2e-text" / "history.json").read_text())
+    history = json.loads((text_app.root / "e2e-text" / "history.json").read_text())
     assert [row["epoch"] for row in history] == [1, 2] and all("test_kl" in row for row in history)

@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 import torch
 
-from vae_core.text.items import decode_greedy
+from vae_core.text.items import DECODE_LEN, decode_greedy
 from vae_core.text.model import TextModelConfig, TextVAE
-from vae_core.text.sampling import prior_sentences
+from vae_core.text.sampling import length_cap, prior_sentences
 
 
 def small_model(seed: int = 0) -> TextVAE:
@@ -39,3 +39,26 @@ def test_bad_arguments_say_which():
         prior_sentences(model, -1)
     z, s = prior_sentences(model, 0)
     assert z.shape == (0, 3) and s.shape == (0,)
+
+
+def test_the_length_cap_is_a_quarter_above_the_longest_line_within_bounds():
+    assert length_cap(["a red ball", "a big blue star is near a cube"]) == 38  # ceil(30 * 1.25)
+    assert length_cap(np.array(["ab"])) == 3  # at least one more than the longest
+    assert length_cap(["x" * 250]) == DECODE_LEN  # never above the server's own limit
+    assert length_cap(["abcd"], slack=2.0) == 8
+    with pytest.raises(ValueError, match="lines are empty"):
+        length_cap(["", ""])
+    with pytest.raises(ValueError, match="slack must be >= 1"):
+        length_cap(["abc"], slack=0.5)
+
+
+def test_a_capped_sample_stops_at_the_cap_and_says_so():
+    model = small_model(2)
+    long = prior_sentences(model, 8, seed=0, temperature=1.5, max_len=40)[1]
+    capped = prior_sentences(model, 8, seed=0, temperature=1.5, max_len=6, ellipsis=True)[1]
+    plain = prior_sentences(model, 8, seed=0, temperature=1.5, max_len=6)[1]
+    assert all(len(s) <= 6 for s in plain)
+    for c, p, s in zip(capped, plain, long, strict=True):
+        # The same characters as far as the cap; a sentence stopped there (not its end) carries the ellipsis.
+        assert s.startswith(p)
+        assert c == (p if s == p else p + "…")
