@@ -23,7 +23,8 @@ OUT = REPO / "docs" / "images"
 PAGES = [
     ("explore", "", {"ckpt": "mnist-2d", "i": "3"}, ('[data-testid="selection-view"][data-index="3"]',
                                                      '[data-testid="point-map"][data-points-drawn]')),
-    ("interpolate", "interpolate", {"ckpt": "mnist-2d", "a": "3", "b": "11", "m": "slerp", "n": "10"}, None),
+    ("interpolate", "interpolate", {"ckpt": "mnist-2d", "a": "3", "b": "11", "m": "slerp", "n": "10"},
+     ('[data-testid="point-map"][data-points-drawn]', ".st-key-interp_norms .main-svg")),
     ("generate", "generate", {"ckpt": "mnist-2d"}, None),
     ("train", "train", {"ckpt": "mnist-2d"}, None),
     ("inside", "inside", {"ckpt": "mnist-2d"}, None),
