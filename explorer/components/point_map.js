@@ -99,7 +99,8 @@ function drawOverlay(inst) {
     ? { ...marker, x: inst.liveXY[0], y: inst.liveXY[1] } : marker));
   for (const m of shown) drawMarker(ctx, m, t.ax + m.x * t.sx, t.by - m.y * t.sy);
   // Hook for tests: the markers as drawn, in map coordinates.
-  inst.root.dataset.markers = JSON.stringify(shown.map((m) => ({ kind: m.kind, x: m.x, y: m.y, label: m.label })));
+  inst.root.dataset.markers = JSON.stringify(shown.map((m) => ({ kind: m.kind, x: m.x, y: m.y,
+                                                               ...(m.label ? { label: m.label } : {}) })));
   inst.root.dataset.path = inst.path ? inst.path.length : 0;
   const d = inst.drag;
   if (d && d.moved && d.mode !== "pan") {

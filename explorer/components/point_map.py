@@ -18,7 +18,8 @@ selection_view draws the point at once. Box and lasso selections come back as th
 Hooks for tests (on `[data-testid="point-map"]`): data-points-drawn (points drawn in the last redraw),
 data-drawn-at (performance.now() of that redraw), data-redraw-ms (its duration), data-redraws, data-clicks,
 data-clicked-at, data-hover-index, data-selected (how many the last selection held), data-mode, data-ready,
-data-markers (the markers as drawn: kind, x, y, label), data-path (how many vertices the drawn path has);
+data-markers (the markers as drawn: kind, x, y, and label when it has one), data-path (the drawn path's
+vertex count);
 and `window.__latentLabMaps[key]` with toPixel(x, y) -> page coordinates (CSS px) and toMap(px, py).
 """
 
