@@ -44,7 +44,8 @@ def codec_section() -> None:
     spec = info.train_config.data
     n = st.select_slider(f"First test images of `{spec}` to compress", [10, 100, 1000], value=100,
                          key="comp_codec_n")
-    try:
+    try:  # the data first: a report cached by an earlier run would skip the check inside codec_run
+        x = shared.load_test_set(spec)[0][:CODEC_SHOWN]
         report = codec_run(CODEC_CHECKPOINT, info.weights_sha256, n)
     except DataError as exc:  # its data is missing, or (served) outside the data folder
         st.error(f"The codec's checkpoint `{CODEC_CHECKPOINT}` cannot run here: {exc}")
@@ -67,7 +68,6 @@ def codec_section() -> None:
                        "pixel for pixel (checked with np.array_equal).")
         else:
             st.error("The images decoded from the file differ from the originals.")
-        x = shared.load_test_set(spec)[0][:CODEC_SHOWN]
         shown = min(CODEC_SHOWN, report.images)
         display.batch(x, shown, 40, caption=f"the first {shown} originals", width="natural")
         display.batch(report.decoded[:shown], shown, 40,
