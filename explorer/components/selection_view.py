@@ -27,7 +27,7 @@ JS_FILES = ("program_loader.js", "decoder_runtime.js", "points.js", "selection_c
 _component = st.components.v2.component(
     "latent_lab.selection_view",
     html=(_HERE / "selection_view.html").read_text(),
-    css=(_HERE / "selection_view.css").read_text(),
+    css=bundle(("selection_core.css", "selection_view.css")),
     js=bundle(JS_FILES),
 )
 

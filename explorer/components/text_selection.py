@@ -27,7 +27,7 @@ JS_FILES = ("program_loader.js", "text_decoder.js", "points.js", "selection_core
 _component = st.components.v2.component(
     "latent_lab.text_selection",
     html=(_HERE / "text_selection.html").read_text(),
-    css=(_HERE / "text_selection.css").read_text(),
+    css=bundle(("selection_core.css", "text_selection.css")),
     js=bundle(JS_FILES),
 )
 
