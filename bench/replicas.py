@@ -245,7 +245,9 @@ async def run(dep: Deployment, root: Path, n: int, levels: list[int], train: boo
         after = {port: usage(pid) for port, pid in dep.pids.items()}  # before the picker check visits Generate
         out["published"] = await train_through_page(sessions[0], NEW) if train else copy_checkpoint(root)
         seen = {}
-        for s in sessions[1:]:  # a session on each replica (another one than the trainer's) looks in its picker
+        # A session on each replica looks in its picker, preferring sessions that did not train it; the trainer's
+        # looks only where it is its replica's only session (with --quick's 2 sessions, one per replica).
+        for s in sessions[1:] + sessions[:1]:
             if s.replica not in seen:
                 seen[s.replica] = await sees_checkpoint(s, NEW)
         out["seen"] = seen
