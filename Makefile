@@ -36,7 +36,7 @@ checkpoints: setup
 	$(PY) -m vae_core sweep --data mnist
 	$(PY) -m vae_core train --data digits --latent-dim 2 --channels 32 --fc-width 256 --batch-size 32 --epochs 150 --lr 2e-3 --seed 0 --out checkpoints/digits-2d
 	$(PY) -m vae_core train --data shapes --latent-dim 6 --channels 16,32,64 --fc-width 256 --epochs 20 --lr 1e-3 --seed 0 --out checkpoints/shapes-6d
-	OMP_NUM_THREADS=1 $(PY) -m vae_core train --data grammar --latent-dim 16 --hidden 64 --embed-dim 32 --free-bits 0.75 --word-dropout 0.1 --epochs 10 --seed 0 --out checkpoints/grammar-16d
+	OMP_NUM_THREADS=1 $(PY) -m vae_core train --data grammar --latent-dim 16 --embed-dim 32 --hidden 128 --batch-size 32 --epochs 10 --seed 0 --pooled-encoder --free-bits 2 --word-dropout 0.1 --out checkpoints/grammar-16d
 	# the same without the collapse remedies: the collapsed twin of the posterior-collapse lesson (?lesson=text)
-	OMP_NUM_THREADS=1 $(PY) -m vae_core train --data grammar --latent-dim 16 --hidden 64 --embed-dim 32 --free-bits 0 --word-dropout 0 --warmup-epochs 0 --epochs 10 --seed 0 --out checkpoints/grammar-16d-plain
+	OMP_NUM_THREADS=1 $(PY) -m vae_core train --data grammar --latent-dim 16 --embed-dim 32 --hidden 128 --batch-size 32 --epochs 10 --seed 0 --pooled-encoder --free-bits 0 --word-dropout 0 --warmup-epochs 0 --out checkpoints/grammar-16d-plain
 	rm -f checkpoints/*/optimizer.safetensors

@@ -23,7 +23,7 @@ from .losses import sequence_nll, trim
 from .model import TextVAE
 
 # Below this many nats of test KL per sentence the latent carries (almost) nothing: the lesson calls it collapse.
-# The remedied grammar-16d model keeps ~10 nats; a collapsed one ends near 0.
+# The remedied grammar-16d model keeps ~29 nats; its collapsed twin ends at 0.02.
 COLLAPSE_KL = 0.5
 
 
