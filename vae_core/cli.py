@@ -60,7 +60,7 @@ class TqdmCallback:
         m = event.metrics
         tqdm.write(f"epoch {event.epoch}/{event.epochs}  train loss {m['train_loss']:.2f}  test -ELBO "
                    f"{m['test_neg_elbo']:.2f} (recon {m['test_recon']:.2f} + KL {m['test_kl']:.2f})  "
-                   f"{m['images_per_s']:.0f} img/s", file=sys.stderr)
+                   f"{m['images_per_s']:.0f} examples/s", file=sys.stderr)
 
     def on_train_end(self, result) -> None:
         if self.bar is not None:

@@ -54,7 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--warmup-epochs", type=float, help="epochs over which the KL weight rises from 0 (default 0)")
     t.add_argument("--kl-cycles", type=int, help="cyclical KL annealing with this many cycles (default 0: linear)")
     t.add_argument("--free-bits", type=float, help="floor in nats on each latent dim's KL (default 0; text 0.125)")
-    t.add_argument("--word-dropout", type=float, help="text: share of decoder inputs blanked (default 0.25)")
+    t.add_argument("--word-dropout", type=float, help="text: share of decoder inputs blanked (default 0)")
     t.add_argument("--epochs", type=int, help="total epochs to train (default 10)")
     t.add_argument("--batch-size", type=int, help="examples per step (default 128)")
     t.add_argument("--lr", type=float, help="peak learning rate for Adam (default 2e-3)")
