@@ -39,4 +39,5 @@ checkpoints: setup
 	OMP_NUM_THREADS=1 $(PY) -m vae_core train --data grammar --latent-dim 16 --embed-dim 32 --hidden 128 --batch-size 32 --epochs 10 --seed 0 --pooled-encoder --free-bits 2 --word-dropout 0.1 --out checkpoints/grammar-16d
 	# the same without the collapse remedies: the collapsed twin of the posterior-collapse lesson (?lesson=text)
 	OMP_NUM_THREADS=1 $(PY) -m vae_core train --data grammar --latent-dim 16 --embed-dim 32 --hidden 128 --batch-size 32 --epochs 10 --seed 0 --pooled-encoder --free-bits 0 --word-dropout 0 --warmup-epochs 0 --out checkpoints/grammar-16d-plain
+	OMP_NUM_THREADS=1 $(PY) -m vae_core train --data pydoc --epochs 10 --seed 0 --out checkpoints/pydoc-32d
 	rm -f checkpoints/*/optimizer.safetensors

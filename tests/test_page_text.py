@@ -64,3 +64,15 @@ def test_interpolate_shows_the_homotopy_table_from_a_to_b():
     assert table["sentence"].iloc[0] == lines[5] and table["sentence"].iloc[-1] == lines[9]
     assert all(s.startswith("a ") for s in table["sentence"])
     assert at.number_input(key="interp_a").label == "Sentence A (test index)"
+
+
+def test_the_bundled_pydoc_checkpoint_opens_and_neighbours_says_why_it_has_no_attribute_vectors(root, copy_bundled):
+    """pydoc-32d, the bundled checkpoint of the real-English corpus: Explore maps its test sentences; the corpus has
+    no known factors, so Neighbours offers no attribute vectors and says why instead of failing."""
+    copy_bundled(root, "pydoc-32d")
+    at = run(ckpt="pydoc-32d")
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert at.selectbox(key="checkpoint").value == "pydoc-32d"
+    at = at.switch_page("views/neighbours.py").run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert any("this corpus has none" in i.value for i in at.info)

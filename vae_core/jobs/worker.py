@@ -120,7 +120,7 @@ def run(request: dict, send: Callable[[dict], None], stop: threading.Event) -> N
         out = Path(request["root"]) / ckpt.validate_name(request["name"])
         if out.exists() and not request.get("overwrite", False):
             raise ckpt.CheckpointError(f"checkpoint {out.name!r} already exists; choose another name")
-        dataset = load_dataset(train_config.data)
+        dataset = load_dataset(train_config.data, shared=True)  # read only; one load per worker process
         model_config = modality.default_config(dataset, request["latent_dim"], **request.get("model_overrides", {}))
         trainer = Trainer(model_config, train_config, dataset, out=out, callbacks=[_Reporter(send, stop, dataset)])
         if stop.is_set():
