@@ -36,9 +36,9 @@ def test_a_text_model_trains_in_the_browser_with_its_kl_per_epoch(text_app, page
     page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(corpus))
     expect(page.get_by_text("train / ", exact=False).first).to_contain_text("sentences", timeout=30_000)
     e2e.wait_for_app(page)
-    assert page.locator(".st-key-train_word_dropout input").input_value() == "0.25"  # the remedies are on offer
+    assert page.locator(".st-key-train_word_dropout input").input_value() == "0.00"  # the text default: off
     for key, value in (("train_latent", 2), ("train_epochs", 2), ("train_free_bits", 0.25),
-                       ("train_name", "e2e-text")):
+                       ("train_word_dropout", 0.25), ("train_name", "e2e-text")):
         fill(page, e2e, key, value)
     page.get_by_role("button", name="Start training").click()
     page.get_by_text("Done: trained 2 epochs").wait_for(timeout=180_000)
