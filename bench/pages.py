@@ -20,17 +20,25 @@ from bench import APP_DONE, checkpoint_root, chromium, chromium_missing, e2e_hel
 NAV = '[data-testid="stSidebarNav"] a'
 # The page's title has changed from `old`: the new page's run has started drawing.
 NEW_TITLE_JS = """(old) => { const h = document.querySelector("h1"); return h !== null && h.innerText !== old; }"""
-# Drawn: every plotly chart of the main area has its SVG, every canvas map (point_map, inside a component's
-# shadow root, which querySelector does not enter) has drawn its points, and every image of the main area has
-# loaded.
+# Drawn: every plotly chart of the main area has its SVG, every image of the main area has loaded, every shown
+# table (st.dataframe: the text pages' sentences) has its grid canvas, and inside the components' shadow roots
+# (which querySelector does not enter) every canvas map has drawn its points, every decoder panel its first item
+# (an image, or a text model's sentence: latent_decoder.py, text_panel.py), and every selection view
+# (selection_view.py, text_selection.py) has loaded what it draws a clicked point from. A page that does not apply
+# to the checkpoint shows an info message and none of these: drawn at once.
 DRAWN_JS = """() => {
   const main = document.querySelector('[data-testid="stMain"]');
+  const shown = (e) => e.getClientRects().length > 0; // not in a hidden tab
   const plots = [...main.querySelectorAll('.js-plotly-plot')];
   const imgs = [...main.querySelectorAll('img')];
-  const maps = [...main.querySelectorAll('*')].filter(e => e.shadowRoot)
-    .flatMap(e => [...e.shadowRoot.querySelectorAll('[data-testid="point-map"]')]);
-  return plots.every(p => p.querySelector('.main-svg')) && maps.every(m => m.dataset.pointsDrawn !== undefined)
-    && imgs.every(i => i.complete);
+  const tables = [...main.querySelectorAll('[data-testid="stDataFrame"]')].filter(shown);
+  const inside = (sel) => [...main.querySelectorAll('*')].filter(e => e.shadowRoot)
+    .flatMap(e => [...e.shadowRoot.querySelectorAll(sel)]);
+  return plots.every(p => p.querySelector('.main-svg')) && imgs.every(i => i.complete)
+    && tables.every(t => t.querySelector('canvas[data-testid="data-grid-canvas"]'))
+    && inside('[data-testid="point-map"]').every(m => m.dataset.pointsDrawn !== undefined)
+    && inside('[data-testid="latent-decoder"] [data-frames]').every(d => d.dataset.frames !== "0")
+    && inside('[data-testid="selection-view"]').every(v => v.dataset.ready === "true");
 }"""
 
 
@@ -78,9 +86,13 @@ def main(argv: list[str] | None = None) -> int:
     names = tuple(args.checkpoints.split(","))
     header("pages: sidebar click -> page drawn, every page (real app)")
     h = e2e_helpers()
+    # A text checkpoint brings the bundled text pair, so that Posterior collapse compares the two as it does in the
+    # app (with one text checkpoint it only says it needs two); they are not visited as checkpoints of their own.
+    pair = h.TEXT_CHECKPOINTS if set(names) & set(h.TEXT_CHECKPOINTS) else ()
     rows = []
     with tempfile.TemporaryDirectory(prefix="bench-pages-") as tmp:
-        os.environ["LATENT_LAB_CHECKPOINTS"] = str(checkpoint_root(Path(tmp) / "checkpoints", names))
+        root = checkpoint_root(Path(tmp) / "checkpoints", tuple(dict.fromkeys(names + pair)))
+        os.environ["LATENT_LAB_CHECKPOINTS"] = str(root)
         with h.streamlit_server("explorer/app.py") as app:
             for name in names:
                 titles, rounds = asyncio.run(run(app.url("", ckpt=name), args.reps))

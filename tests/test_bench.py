@@ -182,9 +182,31 @@ def test_drag_quick():
 @needs_chromium
 @pytest.mark.timeout(300)
 def test_latency_quick():
-    out = bench("latency", "--quick")
-    kinds = [r[1] for r in rows(out, "digits-2d")]
-    assert kinds == ["decoder slider release (Explore)", "map click (Explore)", "native st.slider release (Generate)"]
+    out = bench("latency", "--quick")  # an image and a text checkpoint (issue 14), one server
+    events = ["decoder slider release (Explore)", "map click (Explore)", "native st.slider release (Generate)"]
+    for name in ("digits-2d", "grammar-16d"):
+        found = rows(out, name)
+        assert [r[1] for r in found] == events, out
+        assert all(r[-1] == "0" for r in found), out  # every event caused its rerun
+        assert number(rows(out, name)[1][2]) > 0, out  # the click was drawn by the browser (the selection view)
+    assert "grammar-16d (text, issue 14: <= 150 ms median to the updated page): map click drawn in the browser" in out
+
+
+def test_text_verdicts_judge_each_text_checkpoint_against_the_native_reruns():
+    from bench.latency import text_verdicts
+
+    def row(name, event, drawn, done):
+        return [name, event, drawn, done, 0.0, 0.0, 0.0, 5, 0]
+
+    table_rows = [row(n, e, d, ms) for n, scale in (("digits-2d", 1.0), ("grammar-16d", 1.5))
+                  for e, d, ms in (("decoder slider release (Explore)", "-", 100 * scale),
+                                   ("map click (Explore)", 8.0, 120 * scale),
+                                   ("native st.slider release (Generate)", "-", 200 * scale))]
+    [line] = text_verdicts(table_rows, {"digits-2d": "image", "grammar-16d": "text"})
+    assert "map click drawn in the browser 8 ms (met), its rerun 180 ms (MISSED)" in line
+    assert "decoder slider release rerun 150 ms (met)" in line
+    assert "on its own Generate (grammar-16d) (300 ms): click rerun 0.60x, release rerun 0.50x" in line
+    assert "on digits-2d's Generate (200 ms): click rerun 0.90x, release rerun 0.75x" in line
 
 
 @pytest.mark.e2e
