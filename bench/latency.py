@@ -53,28 +53,50 @@ RECORDER_JS = """() => {
   }).observe(app, {attributes: true, attributeFilter: ["data-test-script-state"]});
   window.addEventListener("pointerup", () => log.ups.push(performance.now()), {capture: true});
 }"""
-# Resolves when a run that started after the last pointerup has finished and painted.
+WS_RECORDER = Path(__file__).with_name("script_runs.js")  # the same runs, as the websocket reports them
+# Resolves when a run that started after the last pointerup has finished and painted: seen in the page's script
+# state, or on the websocket when the state never showed it running (React rendered the run's states at once:
+# script_runs.js says why).
 DONE_JS = """() => {
   const log = window.__lat, up = log.ups[log.ups.length - 1];
   if (up === undefined) return false;
-  const after = log.states.filter(([, t]) => t >= up);
-  const run = after.findIndex(([s]) => s === "running");
-  return run >= 0 && after.slice(run).some(([s]) => s === "painted");
+  const done = (entries, start) => {
+    const after = entries.filter(([, t]) => t >= up), run = after.findIndex(([s]) => s === start);
+    return run >= 0 && after.slice(run).some(([s]) => s === "painted");
+  };
+  if (done(log.states, "running")) return true;
+  const shown = log.states.some(([s, t]) => t >= up && s === "running");
+  return !shown && done(window.__latWs || [], "start");
 }"""
+
+
+def _run_after(entries: list, up: float, started: str, finished: str) -> dict | None:
+    """ms from the pointerup `up` to the first run that started after it, its finish and the frame painted after."""
+    after = [(s, t) for s, t in entries if t >= up]
+    first = next((i for i, (s, _) in enumerate(after) if s == started), None)
+    if first is None:
+        return None
+    done = next((t for s, t in after[first:] if s == finished), None)
+    painted = next((t for s, t in after[first:] if s == "painted"), None)
+    if done is None or painted is None:
+        return None
+    return {"done_ms": done - up, "painted_ms": painted - up, "start_ms": after[first][1] - up}
+
+
 async def measure(page) -> dict | None:
     """After an event: wait for the rerun it caused; ms from the pointerup to the finished run and paint
-    (None if no rerun came within 20 s: counted as a failure)."""
+    (None if no rerun came within 20 s: counted as a failure). Timed from the page's script state; a run the
+    state never showed is timed from the websocket's messages ("via": "websocket")."""
     try:
         await page.wait_for_function(DONE_JS, timeout=20_000)
     except Exception:  # playwright's TimeoutError
         return None
-    log = await page.evaluate("window.__lat")
+    log, ws = await page.evaluate("[window.__lat, window.__latWs || []]")
     up = log["ups"][-1]
-    after = [(s, t) for s, t in log["states"] if t >= up]
-    first_run = next(i for i, (s, _) in enumerate(after) if s == "running")
-    done = next(t for s, t in after[first_run:] if s == "notRunning")
-    painted = next(t for s, t in after[first_run:] if s == "painted")
-    return {"done_ms": done - up, "painted_ms": painted - up, "start_ms": after[first_run][1] - up}
+    row = _run_after(log["states"], up, "running", "notRunning")
+    if row is not None:
+        return {**row, "via": "state"}
+    return {**_run_after(ws, up, "start", "finished"), "via": "websocket"}
 
 
 async def decoder_release(page, k: int) -> dict:
@@ -126,6 +148,7 @@ async def run(url: str, reps: int, warmup: bool = True) -> dict[str, list[dict]]
     out: dict[str, list[dict]] = {"decoder slider release (Explore)": [], "map click (Explore)": [],
                                   "native st.slider release (Generate)": []}
     async with chromium() as page:
+        await page.add_init_script(path=str(WS_RECORDER))  # before Streamlit's code, on every page load
         await open_app(page, url)
         # Everything that answers an event in the browser has loaded: the decoder (its first item drawn), the map's
         # points and the selection view's point set and decoder; else a click would wait for Python's rerun.
@@ -165,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
     args.checkpoints = args.checkpoints or (QUICK_CHECKPOINTS if args.quick else DEFAULT_CHECKPOINTS)
     header("latency: committed change -> updated page (real app)")
     h = e2e_helpers()
-    rows, failed = [], False
+    rows, failed, unseen = [], False, []
     with tempfile.TemporaryDirectory(prefix="bench-latency-") as tmp:
         names = args.checkpoints.split(",")
         root = checkpoint_root(Path(tmp) / "checkpoints", tuple(names))
@@ -189,6 +212,8 @@ def main(argv: list[str] | None = None) -> int:
                     continue
                 for kind, all_runs in res.items():
                     runs = [r for r in all_runs if r is not None]
+                    if ws := sum(r["via"] == "websocket" for r in runs):
+                        unseen.append(f"{name} {kind}: {ws}")
                     done = [r["done_ms"] for r in runs]
                     drawn = [r["drawn_ms"] for r in runs if "drawn_ms" in r]
                     rows.append([name, kind, median(drawn) if drawn else "-", median(done), p95(done),
@@ -196,6 +221,8 @@ def main(argv: list[str] | None = None) -> int:
                                  len(runs), len(all_runs) - len(runs)])
     print(table(["checkpoint", "event", "median ms drawn in the browser", "median ms (run finished)", "p95 ms",
                  "median ms (next frame painted)", "median ms to rerun start", "n", "no rerun within 20 s"], rows))
+    print(f"\nruns the page's script state never showed running, timed from the websocket instead: "
+          f"{'; '.join(unseen) or 'none'}")
     worst = max((r[3] for r in rows), default=float("nan"))
     print(f"\nrerun target: median <= 150 ms: {'met' if worst <= 150 else 'MISSED'} (worst median {worst:.0f} ms)")
     for name in dict.fromkeys(r[0] for r in rows):  # issue 16: a map click drawn in the browser

@@ -192,6 +192,35 @@ def test_latency_quick():
     assert "grammar-16d (text, issue 14: <= 150 ms median to the updated page): map click drawn in the browser" in out
 
 
+@pytest.mark.skipif(shutil.which("node") is None, reason="node not installed")
+def test_the_websocket_recorder_reads_script_runs_from_forward_msgs():
+    """bench/script_runs.js, run in node with a stand-in WebSocket, on the server's real ForwardMsg bytes."""
+    import json
+
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+    msgs = [ForwardMsg(), ForwardMsg(), ForwardMsg(), ForwardMsg(), ForwardMsg()]
+    msgs[0].session_status_changed.script_is_running = True
+    msgs[0].metadata.delta_path.extend([0, 1])  # a field before the one that counts
+    msgs[1].delta.new_element.markdown.body = "x" * 300  # a long length-delimited field: skipped
+    msgs[2].session_status_changed.script_is_running = False
+    msgs[3].script_finished = ForwardMsg.ScriptFinishedStatus.FINISHED_FRAGMENT_RUN_SUCCESSFULLY
+    msgs[4].new_session.main_script_path = "explorer/app.py"  # a full rerun starts so
+    frames = [list(m.SerializeToString()) for m in msgs]
+    script = f"""
+    globalThis.window = globalThis;
+    globalThis.requestAnimationFrame = (fn) => setTimeout(fn, 1);
+    globalThis.WebSocket = class {{ addEventListener(type, fn) {{ this.listener = fn; }} }};
+    {(REPO / "bench" / "script_runs.js").read_text()}
+    const ws = new window.WebSocket("ws://x");
+    for (const bytes of {json.dumps(frames)}) ws.listener({{ data: new Uint8Array(bytes).buffer }});
+    setTimeout(() => console.log(JSON.stringify(window.__latWs.map(([k]) => k))), 20);
+    """
+    proc = subprocess.run(["node", "-e", script], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout) == ["start", "finished", "start", "painted"]
+
+
 def test_text_verdicts_judge_each_text_checkpoint_against_the_native_reruns():
     from bench.latency import text_verdicts
 
