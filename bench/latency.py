@@ -22,6 +22,7 @@ import tempfile
 from pathlib import Path
 
 from bench import (
+    checkpoint_kind,
     checkpoint_root,
     chromium,
     chromium_missing,
@@ -197,7 +198,7 @@ def main(argv: list[str] | None = None) -> int:
                                                         str(args.epochs_28)])
             names.append("shapes28-conv-z8")
         os.environ["LATENT_LAB_CHECKPOINTS"] = str(root)
-        kinds = {name: modality(root, name) for name in names}
+        kinds = {name: checkpoint_kind(root, name) for name in names}
         extra = f" (default conv, z=8, {args.epochs_28} epoch(s) on shapes:28)" if args.epochs_28 else ""
         print(f"{args.reps} events of each kind per checkpoint{'' if args.quick else ' after a warm-up round'}; "
               "checkpoints: "
@@ -236,14 +237,6 @@ def main(argv: list[str] | None = None) -> int:
     for line in text_verdicts(rows, kinds):
         print(line)
     return 1 if failed else 0
-
-
-def modality(root: Path, name: str) -> str:
-    """"image" or "text": what the checkpoint `name` in root models (its config.json)."""
-    from vae_core.checkpoint import read_info
-    from vae_core.modality import modality_of
-
-    return modality_of(read_info(name, root).model_config)
 
 
 def _verdict(ms) -> str:

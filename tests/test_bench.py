@@ -221,6 +221,16 @@ def test_the_websocket_recorder_reads_script_runs_from_forward_msgs():
     assert json.loads(proc.stdout) == ["start", "finished", "start", "painted"]
 
 
+def test_the_pages_verdict_for_text_names_the_slowest_first_and_warm_visits():
+    from bench.pages import text_verdict
+
+    rows = [["g", "Explore", 0.40, 0.46, 0.45, 0.46, 0], ["g", "Anomaly detection", 6.37, 6.38, 0.96, 0.98, 0]]
+    assert text_verdict("g", rows).endswith("first visit MISSED (slowest 6.38 s, Anomaly detection), warm met "
+                                            "(slowest 0.98 s, Anomaly detection)")
+    quick = [r[:4] + [None, None, 0] for r in rows[:1]]
+    assert text_verdict("g", quick).endswith("first visit met (slowest 0.46 s, Explore); warm not measured (--reps 0)")
+
+
 def test_text_verdicts_judge_each_text_checkpoint_against_the_native_reruns():
     from bench.latency import text_verdicts
 
