@@ -103,6 +103,9 @@ async def measure(page) -> dict | None:
 async def decoder_release(page, k: int) -> dict:
     """A short drag of the decoder's first slider (0.3 s), then release: the z goes to Python, one rerun."""
     slider = page.locator(f"{DECODER} input[type=range]").first
+    # On screen first: a clicked sentence (text) grows the selection view above the panel and can push its sliders
+    # below the viewport, where the mouse cannot reach them (7 of 10 grammar-16d releases were lost so).
+    await slider.scroll_into_view_if_needed()
     box = await slider.bounding_box()
     x0 = box["x"] + box["width"] * (0.3 if k % 2 else 0.7)
     await sweep(page, box["x"] + 10, box["x"] + box["width"] - 10, x0, box["y"] + box["height"] / 2, 0.3, 60,
@@ -114,7 +117,9 @@ async def decoder_release(page, k: int) -> dict:
 async def hover_point(page, k: int) -> dict:
     """Move the mouse onto a point of the map, as a hand would before clicking; returns the point."""
     # a different point each time, with no other point within 6 px (the 10,000 MNIST points overlap), inside
-    # the middle of the plot: tests/e2e/conftest.py's MAP_POINT_JS, through the map's hooks
+    # the middle of the plot: tests/e2e/conftest.py's MAP_POINT_JS, through the map's hooks; the map on screen
+    # (the decoder's sliders may have been scrolled to)
+    await page.locator('[data-testid="point-map"]').scroll_into_view_if_needed()
     point = await page.evaluate(e2e_helpers().MAP_POINT_JS, [MAP, 6, k])
     await page.mouse.move(point["x"] - 4, point["y"])
     await page.mouse.move(point["x"], point["y"], steps=4)
@@ -137,6 +142,7 @@ async def map_click(page, k: int) -> dict:
 async def native_release(page, k: int) -> dict:
     """Drag the Generate page's temperature st.slider a little and release: new samples from the server."""
     thumb = page.locator(".st-key-gen_temperature input[type=range]").locator("xpath=../..")
+    await thumb.scroll_into_view_if_needed()
     box = await thumb.bounding_box()
     x0, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
     dx = 30 if k % 2 == 0 else -30
