@@ -221,6 +221,14 @@ def checkpoint_root(dest: Path, names: tuple[str, ...] = ("digits-2d",)) -> Path
     return e2e_helpers().copy_checkpoints(dest, names)
 
 
+def checkpoint_kind(root: Path, name: str) -> str:
+    """"image" or "text": what the checkpoint `name` in root models (its config.json)."""
+    from vae_core.checkpoint import read_info
+    from vae_core.modality import modality_of
+
+    return modality_of(read_info(name, root).model_config)
+
+
 def train_checkpoint(root: Path, name: str, args: list[str]) -> Path:
     """`python -m vae_core train --out NAME ARGS` into root (e.g. a quick 28x28 conv model for the app)."""
     import subprocess

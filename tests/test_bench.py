@@ -182,9 +182,70 @@ def test_drag_quick():
 @needs_chromium
 @pytest.mark.timeout(300)
 def test_latency_quick():
-    out = bench("latency", "--quick")
-    kinds = [r[1] for r in rows(out, "digits-2d")]
-    assert kinds == ["decoder slider release (Explore)", "map click (Explore)", "native st.slider release (Generate)"]
+    out = bench("latency", "--quick")  # an image and a text checkpoint (issue 14), one server
+    events = ["decoder slider release (Explore)", "map click (Explore)", "native st.slider release (Generate)"]
+    for name in ("digits-2d", "grammar-16d"):
+        found = rows(out, name)
+        assert [r[1] for r in found] == events, out
+        assert all(r[-1] == "0" for r in found), out  # every event caused its rerun
+        assert number(rows(out, name)[1][2]) > 0, out  # the click was drawn by the browser (the selection view)
+    assert "grammar-16d (text, issue 14: <= 150 ms median to the updated page): map click drawn in the browser" in out
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node not installed")
+def test_the_websocket_recorder_reads_script_runs_from_forward_msgs():
+    """bench/script_runs.js, run in node with a stand-in WebSocket, on the server's real ForwardMsg bytes."""
+    import json
+
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+    msgs = [ForwardMsg(), ForwardMsg(), ForwardMsg(), ForwardMsg(), ForwardMsg()]
+    msgs[0].session_status_changed.script_is_running = True
+    msgs[0].metadata.delta_path.extend([0, 1])  # a field before the one that counts
+    msgs[1].delta.new_element.markdown.body = "x" * 300  # a long length-delimited field: skipped
+    msgs[2].session_status_changed.script_is_running = False
+    msgs[3].script_finished = ForwardMsg.ScriptFinishedStatus.FINISHED_FRAGMENT_RUN_SUCCESSFULLY
+    msgs[4].new_session.main_script_path = "explorer/app.py"  # a full rerun starts so
+    frames = [list(m.SerializeToString()) for m in msgs]
+    script = f"""
+    globalThis.window = globalThis;
+    globalThis.requestAnimationFrame = (fn) => setTimeout(fn, 1);
+    globalThis.WebSocket = class {{ addEventListener(type, fn) {{ this.listener = fn; }} }};
+    {(REPO / "bench" / "script_runs.js").read_text()}
+    const ws = new window.WebSocket("ws://x");
+    for (const bytes of {json.dumps(frames)}) ws.listener({{ data: new Uint8Array(bytes).buffer }});
+    setTimeout(() => console.log(JSON.stringify(window.__latWs.map(([k]) => k))), 20);
+    """
+    proc = subprocess.run(["node", "-e", script], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout) == ["start", "finished", "start", "painted"]
+
+
+def test_the_pages_verdict_for_text_names_the_slowest_first_and_warm_visits():
+    from bench.pages import text_verdict
+
+    rows = [["g", "Explore", 0.40, 0.46, 0.45, 0.46, 0], ["g", "Anomaly detection", 6.37, 6.38, 0.96, 0.98, 0]]
+    assert text_verdict("g", rows).endswith("first visit MISSED (slowest 6.38 s, Anomaly detection), warm met "
+                                            "(slowest 0.98 s, Anomaly detection)")
+    quick = [r[:4] + [None, None, 0] for r in rows[:1]]
+    assert text_verdict("g", quick).endswith("first visit met (slowest 0.46 s, Explore); warm not measured (--reps 0)")
+
+
+def test_text_verdicts_judge_each_text_checkpoint_against_the_native_reruns():
+    from bench.latency import text_verdicts
+
+    def row(name, event, drawn, done):
+        return [name, event, drawn, done, 0.0, 0.0, 0.0, 5, 0]
+
+    table_rows = [row(n, e, d, ms) for n, scale in (("digits-2d", 1.0), ("grammar-16d", 1.5))
+                  for e, d, ms in (("decoder slider release (Explore)", "-", 100 * scale),
+                                   ("map click (Explore)", 8.0, 120 * scale),
+                                   ("native st.slider release (Generate)", "-", 200 * scale))]
+    [line] = text_verdicts(table_rows, {"digits-2d": "image", "grammar-16d": "text"})
+    assert "map click drawn in the browser 8 ms (met), its rerun 180 ms (MISSED)" in line
+    assert "decoder slider release rerun 150 ms (met)" in line
+    assert "on its own Generate (grammar-16d) (300 ms): click rerun 0.60x, release rerun 0.50x" in line
+    assert "on digits-2d's Generate (200 ms): click rerun 0.90x, release rerun 0.75x" in line
 
 
 @pytest.mark.e2e

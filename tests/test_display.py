@@ -55,9 +55,14 @@ def test_no_page_draws_an_item_itself(path):
 def test_the_map_tooltip_shows_sentences_for_text():
     from types import SimpleNamespace
 
+    from explorer.components.points import points_source
     from explorer.display import text
 
-    ctx = SimpleNamespace(x=np.array(["the red box", "x" * (text.MAX_HOVER + 5)]))
+    sentences = ["the red box", "x" * (text.MAX_HOVER + 5)]
+    ctx = SimpleNamespace(x=np.array(sentences), mu=np.zeros((2, 3), np.float32), labels=None, class_names=None,
+                          sha="sha-hover")
     hover = display.map_hover(ctx)
-    assert hover["texts"][0] == "the red box"
-    assert len(hover["texts"][1]) == text.MAX_HOVER and hover["texts"][1].endswith("…")
+    # the map reads the sentences from the point set, the one copy the text selection view reads too (whole:
+    # the browser cuts the tooltip's at tip_chars)
+    assert hover["points_source"] is points_source(ctx) and hover["tip_chars"] == text.MAX_HOVER
+    assert hover["points_source"]["meta"]["texts"] == sentences and "texts" not in hover

@@ -30,7 +30,8 @@ def run(page: str | None = None, **query) -> AppTest:
 
 def test_explore_hands_the_selected_sentence_to_the_browser_and_the_text_panel(component_data):
     """The selection is drawn by the browser (text_selection.js): the page sends the index, its title, the
-    sentences and mu, and the decoder the text panel uses; Python draws no sentence of its own."""
+    sentences and mu (the point set whose sentences the map's tooltip reads too: sent once), and the decoder the
+    text panel uses; Python draws no sentence of its own."""
     at = run(i="3")
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert at.selectbox(key="checkpoint").value == "grammar-16d"
@@ -38,6 +39,8 @@ def test_explore_hands_the_selected_sentence_to_the_browser_and_the_text_panel(c
     assert picked["selected"] == 3 and picked["title"].startswith("Test sentence #3 · label ")
     assert picked["chart"] == "explore_map" and picked["decoder"] == "explore_decoder"
     assert {"mu_url", "meta_url"} <= set(picked["points"]) and "sprite_url" not in picked["points"]  # no sheet
+    on_map = component_data(at, "latent_lab.point_map")
+    assert on_map["points"] == picked["points"] and "texts" not in on_map  # the map's tooltip reads the same file
     data = component_data(at, "latent_lab.text_panel")
     assert picked["src"] == data["src"]  # one decoder program, fetched once by the browser
     assert len(data["z"]) == 16 and data["src"]["latent_dim"] == 16

@@ -15,7 +15,6 @@ from explorer.components.point_map import (
     map_payload,
     parse_selection,
     path_payload,
-    texts_payload,
 )
 
 XY = np.array([[0.5, -1.0], [2.0, 3.0], [-4.0, 0.25]], np.float32)
@@ -89,17 +88,6 @@ def test_a_selection_report_becomes_indices():
 @pytest.mark.parametrize("value", [None, [], {}, {"indices": "1,2"}, {"indices": [1, "a"]}, {"indices": [-1]}])
 def test_a_malformed_selection_report_is_ignored(value):
     assert parse_selection(value) is None
-
-
-def test_tooltip_texts_go_inline_or_as_one_file_named_by_their_content(tmp_path):
-    assert texts_payload(None, 3) is None
-    inline = texts_payload(["a cat", "<b>", "dog"], 3)
-    assert inline["inline"] == ["a cat", "<b>", "dog"]  # the browser sets textContent: nothing to escape
-    stored = texts_payload(["a cat", "<b>", "dog"], 3, folder=tmp_path)
-    assert stored["hash"] == inline["hash"] and stored["url"].endswith(f"{stored['hash']}-texts.json")
-    assert json.loads((tmp_path / f"{stored['hash']}-texts.json").read_text()) == ["a cat", "<b>", "dog"]
-    with pytest.raises(ValueError, match="texts has 2 entries for 3 points"):
-        texts_payload(["a", "b"], 3)
 
 
 def test_a_path_goes_as_plain_vertex_pairs():

@@ -145,12 +145,19 @@ function selectIn(inst, test) {
 function labelName(inst, i) {
   if (inst.pts.codes) return inst.legend[inst.pts.codes[i]].name;
   if (inst.pts.values) {
-    // coloured by a value, the label still names the point (from the sprite sheet's meta, once loaded)
-    const meta = inst.sprites && inst.sprites.meta, y = meta && meta.labels && i < meta.labels.length ? meta.labels[i] : null;
+    // coloured by a value, the label still names the point (from the point set's meta, once loaded)
+    const meta = inst.pointSet && inst.pointSet.meta, y = meta && meta.labels && i < meta.labels.length ? meta.labels[i] : null;
     const label = y === null ? "" : `label ${meta.names && y < meta.names.length ? meta.names[y] : y} · `;
     return `${label}${inst.colorTitle || "value"} ${inst.pts.values[i].toPrecision(3)}`;
   }
   return "";
+}
+
+// At most `max` characters (code points, as Python counts them), the last an ellipsis when cut: a long sentence
+// would make the tooltip cover the map.
+function shortened(text, max) {
+  const chars = Array.from(text);
+  return chars.length <= max ? text : `${chars.slice(0, max - 1).join("")}…`;
 }
 
 function showTooltip(inst, i) {
@@ -164,17 +171,18 @@ function showTooltip(inst, i) {
   tip.dataset.index = i;
   const name = labelName(inst, i);
   tip.querySelector(".tip-text").textContent = `#${i}${name ? ` · ${name}` : ""}`;
-  const sentence = tip.querySelector(".tip-sentence");
-  sentence.textContent = (inst.texts && inst.texts[i]) || "";
+  // A text checkpoint's sentences come in the point set's meta, the copy the text selection view reads too.
+  const set = inst.pointSet, texts = set && set.meta.texts, sentence = tip.querySelector(".tip-sentence");
+  sentence.textContent = texts && i < texts.length ? shortened(texts[i], inst.tipChars) : "";
   sentence.hidden = !sentence.textContent;
-  const image = tip.querySelector(".tip-image"), sprites = inst.sprites;
-  image.hidden = !(sprites && i < sprites.meta.n);
+  const image = tip.querySelector(".tip-image");
+  image.hidden = !(set && set.sheet && i < set.meta.n);
   delete tip.dataset.imageIndex;
   if (!image.hidden) {
-    const [h, w] = sprites.meta.tile, cols = sprites.meta.cols, scale = Math.max(1, Math.floor(56 / Math.max(h, w)));
+    const [h, w] = set.meta.tile, cols = set.meta.cols, scale = Math.max(1, Math.floor(56 / Math.max(h, w)));
     Object.assign(image, { width: w, height: h });
     Object.assign(image.style, { width: `${w * scale}px`, height: `${h * scale}px` });
-    image.getContext("2d").drawImage(sprites.sheet, (i % cols) * w, Math.floor(i / cols) * h, w, h, 0, 0, w, h);
+    image.getContext("2d").drawImage(set.sheet, (i % cols) * w, Math.floor(i / cols) * h, w, h, 0, 0, w, h);
     tip.dataset.imageIndex = i;
   }
   tip.hidden = false;
@@ -383,8 +391,7 @@ function create(root) {
   const inst = { root, base, over, baseCtx: base.getContext("2d"), overCtx: over.getContext("2d"),
                  plot: root.querySelector(".plot"), tip: root.querySelector(".tooltip"), pts: null, view: null,
                  hover: null, drag: null, frame: 0, redraws: 0, times: [], clicks: 0, selections: 0,
-                 mode: "pan", markers: [], liveXY: null, sprites: null, spritesHash: null, loading: null,
-                 texts: null, textsHash: null };
+                 mode: "pan", markers: [], liveXY: null, pointSet: null, pointSetHash: null, loading: null };
   const on = (el, ev, fn, opts) => el.addEventListener(ev, (e) => fn(inst, e), opts);
   on(over, "pointerdown", onDown);
   on(over, "pointermove", onMove);
@@ -405,7 +412,7 @@ export default function ({ data, parentElement, setTriggerValue, setStateValue }
   const m = data.map;
   Object.assign(inst, { key: data.key, titles: data.titles, equal: data.equal, height: data.height,
                         reach: data.hover_px, size: data.size, markers: data.markers, path: data.path, live: data.live,
-                        answerClicks: data.answer_clicks, colorTitle: data.color_title, legend: m.legend || [],
+                        answerClicks: data.answer_clicks, colorTitle: data.color_title, tipChars: data.tip_chars, legend: m.legend || [],
                         colors: (m.legend || []).map((e) => parseColor(e.color)), lut: m.scale ? scaleLut(m.scale) : null,
                         vmin: m.vmin, vmax: m.vmax, liveXY: null,
                         trigger: (name, value) => setTriggerValue(name, value),
@@ -427,17 +434,13 @@ export default function ({ data, parentElement, setTriggerValue, setStateValue }
   };
   if (m.hash !== inst.loading) load(inst, m);
   else if (inst.pts) { layout(inst); redraw(inst); }
-  const texts = data.texts; // each point's sentence for the tooltip (text checkpoints), loaded once per hash
-  if (!texts) inst.texts = inst.textsHash = null;
-  else if (texts.hash !== inst.textsHash) {
-    inst.textsHash = texts.hash;
-    inst.texts = null;
-    const got = texts.inline ? Promise.resolve(texts.inline) : fetch(texts.url).then((r) => r.json());
-    got.then((t) => { if (inst.textsHash === texts.hash) inst.texts = t; }, () => {});
-  }
-  if (data.points && data.points.hash !== inst.spritesHash) {
-    inst.spritesHash = data.points.hash;
-    loadPoints(data.points).then((p) => { if (inst.spritesHash === data.points.hash) inst.sprites = p; }, () => {});
+  // The test set for the tooltip (images, or sentences), loaded once per hash and shared with the page's other
+  // views through points.js.
+  if (!data.points) inst.pointSet = inst.pointSetHash = null;
+  else if (data.points.hash !== inst.pointSetHash) {
+    inst.pointSetHash = data.points.hash;
+    inst.pointSet = null; // another checkpoint's images or sentences must not show meanwhile
+    loadPoints(data.points).then((p) => { if (inst.pointSetHash === data.points.hash) inst.pointSet = p; }, () => {});
   }
 
   // Streamlit calls this function again on every rerun but its cleanup only on unmount: the previous run's

@@ -9,7 +9,8 @@ Why not plotly: on a 2-core machine with software WebGL, a page with one st.plot
 
 What travels: the coordinates (float32 x, y pairs) and the colouring (int32 codes or float32 values) go once
 per change as static files named by a hash of their content (static_files.py); each rerun sends only the URLs,
-markers and settings, a few hundred bytes. The point images for the hover come from points.py's sprite sheet.
+markers and settings, a few hundred bytes. The tooltip's images (the sprite sheet) or sentences come from the
+point set of points.py, which the selection views load too: a text checkpoint's sentences travel once.
 
 Clicks come to Python as map_overlay.MapClick (the point within hover reach, else the spot's map
 coordinates); with answer_clicks the browser also sends map_overlay's "latent-lab:pick" window event, so a
@@ -27,7 +28,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -128,22 +128,6 @@ def map_payload(points, *, color: str = "label", labels=None, label_names=None, 
     return out
 
 
-def texts_payload(texts, n: int, folder: Path | None = None) -> dict | None:
-    """Each point's text for the tooltip (a text checkpoint's sentences) as the browser loads it: {"hash", "url"}
-    of a hash-named JSON file, or {"hash", "inline"} without static serving; None without texts."""
-    if texts is None:
-        return None
-    texts = [str(t) for t in texts]
-    if len(texts) != n:
-        raise ValueError(f"texts has {len(texts)} entries for {n} points")
-    body = json.dumps(texts).encode()
-    digest = hashlib.sha256(body).hexdigest()[:32]
-    if folder is None:
-        return {"hash": digest, "inline": texts}
-    publish(folder, f"{digest}-texts.json", body)
-    return {"hash": digest, "url": static_url(folder, f"{digest}-texts.json")}
-
-
 def path_payload(path) -> list[list[float]] | None:
     """A polyline's vertices ((K, 2) map coordinates, K >= 2) as the browser draws them, or None without one."""
     if path is None:
@@ -173,7 +157,7 @@ def point_map(points, *, key: str, color: str = "label", labels=None, label_name
               linear: tuple[np.ndarray, np.ndarray] | None = None, points_source: dict | None = None,
               on_click: Callable[[MapClick], None] | None = None,
               on_select: Callable[[list[int]], None] | None = None, answer_clicks: bool = False,
-              hover_px: int = 6, point_size: float | None = None, texts: list[str] | None = None) -> list[int]:
+              hover_px: int = 6, point_size: float | None = None, tip_chars: int = 120) -> list[int]:
     """Draw `points` ((N, 2) map coordinates of test points 0..N-1) and return the indices of the last box or
     lasso selection ([] before any).
 
@@ -185,9 +169,10 @@ def point_map(points, *, key: str, color: str = "label", labels=None, label_name
     markers, live_source, linear, on_click, answer_clicks: as map_overlay (the "x" marker follows the
     latent_decoder `live_source` through linear = (W, b); on_click(MapClick) runs first in the rerun a click
     causes; answer_clicks sends "latent-lab:pick" with chart=key). on_select(indices) runs first in the rerun
-    a box or lasso selection causes. points_source: points.points_source(ctx), for the image in the tooltip.
-    hover_px: how far beyond a dot's edge hover and clicks reach it. texts: one per point, shown in the tooltip
-    (a text checkpoint's sentences).
+    a box or lasso selection causes. points_source: points.points_source(ctx), for the tooltip: the point's
+    image, or a text checkpoint's sentence (the point set's copy, which the text selection view reads too, so the
+    sentences travel once), cut to tip_chars characters with an ellipsis.
+    hover_px: how far beyond a dot's edge hover and clicks reach it.
     """
     folder = static_folder("pointmap")
     payload = map_payload(points, color=color, labels=labels, label_names=label_names, values=values, folder=folder)
@@ -203,7 +188,6 @@ def point_map(points, *, key: str, color: str = "label", labels=None, label_name
             "live": overlay["live"],
             "answer_clicks": bool(answer_clicks), "titles": [str(titles[0]), str(titles[1])],
             "color_title": str(color_title), "equal": bool(equal_axes), "height": int(height),
-            "hover_px": float(hover_px), "size": float(size), "points": points_source,
-            "texts": texts_payload(texts, payload["n"], folder)}
+            "hover_px": float(hover_px), "size": float(size), "points": points_source, "tip_chars": int(tip_chars)}
     _component(key=key, data=data, on_click_change=click_callback(key, on_click), on_selection_change=selected)
     return parse_selection((st.session_state.get(key) or {}).get("selection")) or []

@@ -1,7 +1,8 @@
 """The test set for the browser: per checkpoint, once, the images as one sprite sheet (PNG), each point's mu
 (raw float32) and the labels, as static files named by a hash of their content (static_files.py). A text
-checkpoint's point set has no sheet: its sentences travel in the meta (a few hundred kB for 2,000 sentences).
-Components that draw test points or their codes in the browser load them with points.js.
+checkpoint's point set has no sheet: its sentences travel in the meta (about 100 kB for grammar's 2,000), the
+one copy that the map's tooltip and the text selection view both read. Components that draw test points or their
+codes in the browser load them with points.js, once per page.
 """
 
 from __future__ import annotations

@@ -43,9 +43,11 @@ def hover_texts(xs) -> list[str]:
 
 
 def map_hover(ctx) -> dict:
-    """The tooltip shows each point's sentence (as text, so not escaped; shortened like the hover labels)."""
-    return {"texts": [str(t) if len(str(t)) <= MAX_HOVER else str(t)[: MAX_HOVER - 1] + "…"
-                      for t in np.asarray(ctx.x).reshape(-1)]}
+    """The tooltip shows each point's sentence (as text, so not escaped; shortened like the hover labels) from the
+    test set's point set (components/points.py), the copy the text selection view reads: sent once, not twice."""
+    from explorer.components.points import points_source
+
+    return {"points_source": points_source(ctx), "tip_chars": MAX_HOVER}
 
 
 def live_decoder(model, z: list[float], dims: list[int], key: str, **kw) -> list[float]:
