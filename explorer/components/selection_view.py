@@ -24,12 +24,27 @@ from explorer.components.latent_decoder import decoder_source
 
 _HERE = Path(__file__).parent
 JS_FILES = ("program_loader.js", "decoder_runtime.js", "points.js", "selection_core.js", "selection_view.js")
-_component = st.components.v2.component(
-    "latent_lab.selection_view",
-    html=(_HERE / "selection_view.html").read_text(),
-    css=bundle(("selection_core.css", "selection_view.css")),
-    js=bundle(JS_FILES),
-)
+
+
+def declare(view: str, js_files: tuple[str, ...]):
+    """The Streamlit component of one selection view: `view`.html, selection_core.css then `view`.css, and the JS
+    files joined (the image view here and text_selection.py share their core CSS and click handling)."""
+    return st.components.v2.component(f"latent_lab.{view}", html=(_HERE / f"{view}.html").read_text(),
+                                      css=bundle(("selection_core.css", f"{view}.css")), js=bundle(js_files))
+
+
+def payload(ctx, selected: int | None, noun: str, *, chart: str, decoder: str,
+            inverse: tuple[np.ndarray, np.ndarray] | None, src: dict, size: int = 0) -> dict:
+    """What either selection view is sent: the selection and its title ("Test `noun` #i · label ..."), the keys of
+    the map and decoder panel it links, the decoder program `src`, the point set, and the map's inverse as lists."""
+    inv = None if inverse is None else {"A": np.asarray(inverse[0], float).tolist(),
+                                        "c": np.asarray(inverse[1], float).tolist()}
+    title = None if selected is None else f"Test {noun} #{selected} · label {ctx.label(selected)}"
+    return {"chart": chart, "decoder": decoder, "selected": selected, "src": src,
+            "points": points.points_source(ctx), "inverse": inv, "size": int(size), "title": title}
+
+
+_component = declare("selection_view", JS_FILES)
 
 
 def selection_view(ctx, selected: int | None, *, chart: str, decoder: str,
@@ -41,10 +56,6 @@ def selection_view(ctx, selected: int | None, *, chart: str, decoder: str,
     inverse = (A (D, 2), c (D,)), the map's inverse z = A p + c (vae_core.projection.linear_inverse), lets a
     click between the dots decode the spot in the browser; None (UMAP) leaves that click to Python.
     """
-    inv = None if inverse is None else {"A": np.asarray(inverse[0], float).tolist(),
-                                        "c": np.asarray(inverse[1], float).tolist()}
-    title = None if selected is None else f"Test image #{selected} · label {ctx.label(selected)}"
-    data = {"chart": chart, "decoder": decoder, "selected": selected, "src": decoder_source(ctx.model),
-            "points": points.points_source(ctx), "inverse": inv, "size": int(size), "title": title,
-            "tile": [int(s) for s in ctx.x.shape[2:]]}
-    _component(key=key, data=data)
+    data = payload(ctx, selected, "image", chart=chart, decoder=decoder, inverse=inverse,
+                   src=decoder_source(ctx.model), size=size)
+    _component(key=key, data={**data, "tile": [int(s) for s in ctx.x.shape[2:]]})

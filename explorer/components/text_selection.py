@@ -14,22 +14,13 @@ Hooks for tests: `[data-testid="selection-view"]` carries data-index, data-drawn
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
-import streamlit as st
 
-from explorer.components import bundle, points
+from explorer.components.selection_view import declare, payload
 from explorer.components.text_panel import text_decoder_source
 
-_HERE = Path(__file__).parent
 JS_FILES = ("program_loader.js", "text_decoder.js", "points.js", "selection_core.js", "text_selection.js")
-_component = st.components.v2.component(
-    "latent_lab.text_selection",
-    html=(_HERE / "text_selection.html").read_text(),
-    css=bundle(("selection_core.css", "text_selection.css")),
-    js=bundle(JS_FILES),
-)
+_component = declare("text_selection", JS_FILES)
 
 
 def text_selection(ctx, selected: int | None, *, chart: str, decoder: str,
@@ -38,9 +29,5 @@ def text_selection(ctx, selected: int | None, *, chart: str, decoder: str,
     mu, and answer clicks on the map whose key is `chart` in the browser, moving the text panel whose key is
     `decoder`. inverse = (A (D, 2), c (D,)), the map's inverse z = A p + c, lets a click between the dots set
     the panel's z in the browser; None (UMAP) leaves that click to Python."""
-    inv = None if inverse is None else {"A": np.asarray(inverse[0], float).tolist(),
-                                        "c": np.asarray(inverse[1], float).tolist()}
-    title = None if selected is None else f"Test sentence #{selected} · label {ctx.label(selected)}"
-    data = {"chart": chart, "decoder": decoder, "selected": selected, "src": text_decoder_source(ctx.model),
-            "points": points.points_source(ctx), "inverse": inv, "size": 0, "title": title}
-    _component(key=key, data=data)
+    _component(key=key, data=payload(ctx, selected, "sentence", chart=chart, decoder=decoder, inverse=inverse,
+                                     src=text_decoder_source(ctx.model)))
