@@ -111,7 +111,7 @@ def _worker_that(monkeypatch, code: str) -> None:
 
 def test_unexpected_errors_become_a_short_message(ckpt_root, monkeypatch):
     _worker_that(monkeypatch, "import vae_core.jobs.worker as w\n"
-                              "def boom(spec): raise RuntimeError('out of memory\\n' + 'x' * 5000)\n"
+                              "def boom(spec, **kw): raise RuntimeError('out of memory\\n' + 'x' * 5000)\n"
                               "w.load_dataset = boom\nw.main()")
     snap = _finish(_job("boom").start())
     assert snap.status == "failed"

@@ -111,7 +111,7 @@ def test_an_existing_checkpoint_needs_overwrite(tmp_path):
 
 
 def test_unexpected_errors_are_short_and_logged(tmp_path, monkeypatch, capsys):
-    def boom(spec):
+    def boom(spec, **kw):
         raise RuntimeError("out of memory\n" + "x" * 5000)
 
     monkeypatch.setattr(worker, "load_dataset", boom)
