@@ -57,7 +57,7 @@ def test_text_data_shows_the_text_models_settings_with_the_cli_defaults(train_pa
     at.segmented_control(key="train_source").set_value("grammar").run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert at.select_slider(key="train_hidden").value == 128
-    assert at.number_input(key="train_word_dropout").value == 0.25
+    assert at.number_input(key="train_word_dropout").value == 0.0  # off by default (bench/README.md, "text")
     assert at.number_input(key="train_free_bits").value == 0.125
     assert (at.number_input(key="train_warmup").value, at.select_slider(key="train_batch").value) == (2, 64)
     assert at.number_input(key="train_latent").value == 16
