@@ -103,7 +103,8 @@ def test_generate_samples_sentences_at_a_temperature_and_greedily_up_to_a_cap(mo
 def test_generate_traverses_one_dimension_per_column_of_sentences(model):
     from vae_core.data import load_dataset
     from vae_core.latent import manifold_grid, traversal_values, traverse
-    from vae_core.text.sampling import greedy_sentences, length_cap
+    from vae_core.text.items import decode_greedy
+    from vae_core.text.sampling import length_cap
 
     cap = length_cap(load_dataset("grammar").lines_test)  # as the prior samples: the cells stop there too
     at = run("views/generate.py")
@@ -112,13 +113,13 @@ def test_generate_traverses_one_dimension_per_column_of_sentences(model):
     traversal = at.dataframe[1].value  # after the manifold grid's table
     assert traversal.shape == (5, 10) and list(traversal.index) == ["-3.00", "-1.50", "+0.00", "+1.50", "+3.00"]
     dim = int(traversal.columns[0].split(" ")[0][1:])
-    want = greedy_sentences(model, traverse(np.zeros(16, np.float32), [dim], traversal_values(5, 3.0)), max_len=cap,
-                            ellipsis=True)
+    want = decode_greedy(model, traverse(np.zeros(16, np.float32), [dim], traversal_values(5, 3.0)), max_len=cap,
+                         ellipsis=True)
     assert traversal.iloc[:, 0].tolist() == want.tolist()
     manifold = at.dataframe[0].value
     assert manifold.shape == (15, 15) and all(isinstance(s, str) for s in manifold.to_numpy().ravel())
     dx, dy = (int(name.split(" ")[0][1:]) for name in (manifold.columns[0], manifold.index[0]))
-    cells = greedy_sentences(model, manifold_grid(15, dims=(dx, dy), latent_dim=16), max_len=cap, ellipsis=True)
+    cells = decode_greedy(model, manifold_grid(15, dims=(dx, dy), latent_dim=16), max_len=cap, ellipsis=True)
     assert manifold.to_numpy().ravel().tolist() == cells.tolist()
     shown = list(manifold.to_numpy().ravel()) + list(traversal.to_numpy().ravel())
     assert max(len(s) for s in shown) <= cap + 1 and any(s.endswith("…") for s in shown)  # not 256 characters

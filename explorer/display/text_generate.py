@@ -39,9 +39,9 @@ def prior_samples(ctx, seed: int, temperature: float, key: str) -> None:
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def _greedy(_model, weights_sha: str, z: np.ndarray, cap: int) -> np.ndarray:
-    from vae_core.text.sampling import greedy_sentences
+    from vae_core.text.items import decode_greedy
 
-    return greedy_sentences(_model, z, max_len=cap, ellipsis=True)
+    return decode_greedy(_model, z, max_len=cap, ellipsis=True)
 
 
 def capped_decodes(ctx, z: np.ndarray) -> tuple[np.ndarray, int]:

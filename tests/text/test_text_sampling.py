@@ -6,7 +6,7 @@ import torch
 
 from vae_core.text.items import DECODE_LEN, decode_greedy
 from vae_core.text.model import TextModelConfig, TextVAE
-from vae_core.text.sampling import greedy_sentences, length_cap, prior_sentences
+from vae_core.text.sampling import length_cap, prior_sentences
 from vae_core.text.vocab import EOS
 
 
@@ -65,12 +65,12 @@ def test_a_capped_sample_stops_at_the_cap_and_says_so():
         assert c == (p if s == p else p + "…")
 
 
-def test_greedy_sentences_stop_at_the_cap_with_an_ellipsis_as_the_samples_do():
+def test_greedy_decodes_stop_at_the_cap_with_an_ellipsis_as_the_samples_do():
     model = small_model(2)
     z = np.random.default_rng(5).standard_normal((300, 3)).astype(np.float32)  # past one batch of 256
-    assert greedy_sentences(model, z, max_len=40).tolist() == decode_greedy(model, z, max_len=40).tolist()
+    assert decode_greedy(model, z, max_len=40, batch_size=128).tolist() == decode_greedy(model, z, max_len=40).tolist()
     plain = decode_greedy(model, z, max_len=6)
-    capped = greedy_sentences(model, z, max_len=6, ellipsis=True, batch_size=128)
+    capped = decode_greedy(model, z, max_len=6, ellipsis=True, batch_size=128)
     assert any(c.endswith("…") for c in capped)  # the test means something: some ran into the cap
     ended = (model.generate(torch.as_tensor(z), max_len=6, greedy=True) == EOS).any(1).tolist()
     for c, p, done in zip(capped, plain, ended, strict=True):
@@ -78,7 +78,7 @@ def test_greedy_sentences_stop_at_the_cap_with_an_ellipsis_as_the_samples_do():
     # the Generate page's manifold and traversal cells end as its prior samples do
     z0 = np.random.default_rng(0).standard_normal((4, 3)).astype(np.float32)
     sampled = prior_sentences(model, 4, seed=0, greedy=True, max_len=6, ellipsis=True)[1]
-    assert greedy_sentences(model, z0, max_len=6, ellipsis=True).tolist() == sampled.tolist()
+    assert decode_greedy(model, z0, max_len=6, ellipsis=True).tolist() == sampled.tolist()
     with pytest.raises(ValueError, match="NaN or inf"):
-        greedy_sentences(model, [[0.0, np.nan, 0.0]])
-    assert greedy_sentences(model, np.zeros((0, 3))).shape == (0,)
+        decode_greedy(model, [[0.0, np.nan, 0.0]])
+    assert decode_greedy(model, np.zeros((0, 3))).shape == (0,)

@@ -10,6 +10,7 @@ import numpy as np
 import torch
 
 from .model import TextVAE
+from .vocab import EOS
 
 DECODE_LEN = 256  # characters decoded per z on the server: data.MAX_LINE, the longest line a corpus may hold
 LABEL_FACTOR = "object"  # the grammar factor the app colours the map by (the text twin of shapes' shape label)
@@ -43,17 +44,26 @@ def encode_lines(model: TextVAE, lines, batch_size: int = 512) -> tuple[np.ndarr
 
 
 @torch.no_grad()
-def decode_greedy(model: TextVAE, z, max_len: int = DECODE_LEN, batch_size: int = 256) -> np.ndarray:
-    """The greedy sentence of each z (M, D) as a str array (M,); NaN or inf raises ValueError."""
+def id_sentences(model: TextVAE, ids: torch.Tensor, ellipsis: bool = False) -> list[str]:
+    """Token ids [M x L] as M sentences; with `ellipsis`, a row without EOS (stopped at its cap) ends in "…"."""
+    vocab = model.config.vocab
+    return [vocab.decode(row) + ("…" if ellipsis and EOS not in row else "") for row in ids.cpu().tolist()]
+
+
+def decode_greedy(model: TextVAE, z, max_len: int = DECODE_LEN, batch_size: int = 256,
+                  ellipsis: bool = False) -> np.ndarray:
+    """The greedy sentence of each z (M, D) as a str array (M,), decoded up to EOS or max_len tokens; with
+    `ellipsis` a sentence stopped at max_len ends in "…", as text.sampling.prior_sentences ends one (the Generate
+    page's manifold grid and traversals, capped by length_cap like its samples). NaN or inf raises ValueError."""
     z = np.asarray(z, np.float32).reshape(-1, model.config.latent_dim)
     if not np.isfinite(z).all():
         raise ValueError("z holds NaN or inf; a latent must be finite")
     model.eval()
-    vocab, device = model.config.vocab, next(model.parameters()).device
+    device = next(model.parameters()).device
     out: list[str] = []
     for i in range(0, len(z), batch_size):
         ids = model.generate(torch.as_tensor(z[i:i + batch_size], device=device), max_len=max_len, greedy=True)
-        out += [vocab.decode(row) for row in ids.cpu().tolist()]
+        out += id_sentences(model, ids, ellipsis)
     return np.array(out, dtype=str) if out else np.zeros(0, dtype=str)
 
 

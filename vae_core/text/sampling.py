@@ -12,9 +12,8 @@ import math
 import numpy as np
 import torch
 
-from .items import DECODE_LEN
+from .items import DECODE_LEN, id_sentences
 from .model import TextVAE
-from .vocab import EOS
 
 SLACK = 1.25  # a cap a quarter above the longest sentence: room for a sample a little longer than any seen
 
@@ -40,29 +39,7 @@ def prior_sentences(model: TextVAE, n: int, seed: int = 0, temperature: float = 
     generator = torch.Generator().manual_seed(int(seed))  # the characters' own stream, apart from z's
     ids = model.generate(torch.as_tensor(z, device=device), max_len=max_len, temperature=float(temperature),
                          greedy=greedy, generator=generator)
-    return z, _sentences(model, ids, ellipsis)
-
-
-def _sentences(model: TextVAE, ids: torch.Tensor, ellipsis: bool) -> np.ndarray:
-    """Token ids [M x L] as sentences (M,) str; with `ellipsis`, a row without EOS (stopped at its cap) ends in …."""
-    vocab, rows = model.config.vocab, ids.cpu().tolist()
-    return np.array([vocab.decode(row) + ("…" if ellipsis and EOS not in row else "") for row in rows], dtype=str)
-
-
-@torch.no_grad()
-def greedy_sentences(model: TextVAE, z, max_len: int = DECODE_LEN, ellipsis: bool = False,
-                     batch_size: int = 256) -> np.ndarray:
-    """The greedy sentence of each z (M, D) as a str array (M,), decoded up to EOS or max_len tokens; with
-    `ellipsis` a sentence stopped at max_len ends in "…", as prior_sentences ends one (the Generate page's manifold
-    grid and traversals, capped by length_cap like its samples). NaN or inf raises ValueError."""
-    z = np.asarray(z, np.float32).reshape(-1, model.config.latent_dim)
-    if not np.isfinite(z).all():
-        raise ValueError("z holds NaN or inf; a latent must be finite")
-    model.eval()
-    device = next(model.parameters()).device
-    parts = [_sentences(model, model.generate(torch.as_tensor(z[i:i + batch_size], device=device), max_len=max_len,
-                                              greedy=True), ellipsis) for i in range(0, len(z), batch_size)]
-    return np.concatenate(parts) if parts else np.zeros(0, dtype=str)
+    return z, np.array(id_sentences(model, ids, ellipsis), dtype=str)
 
 
 def length_cap(lines, slack: float = SLACK) -> int:
