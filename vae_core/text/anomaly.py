@@ -31,17 +31,21 @@ def score_sentences(model: TextVAE, lines, iwae_k: int = 0, batch_size: int = 25
     eps = elbo_noise(len(lines), model.config.latent_dim, seed)
     if iwae_k > 0:
         batch_size = max(1, min(batch_size, 2000 // min(iwae_k, 50)))
-    out = []
+    # Batches of similar length: a batch costs its longest sentence (trim), and a sentence's score does not depend
+    # on its batch. Each keeps its own noise row, so the order changes nothing but the time.
+    order = np.argsort([len(s) for s in lines], kind="stable")
+    out = np.empty(len(lines), np.float64)
     with seeded_eval(model, next(model.parameters()).device, seed) as dev:
         for start in range(0, len(lines), batch_size):
-            x = trim(torch.as_tensor(vocab.encode_batch(lines[start:start + batch_size]), device=dev))
+            idx = order[start:start + batch_size]
+            x = trim(torch.as_tensor(vocab.encode_batch([lines[i] for i in idx]), device=dev))
             if iwae_k > 0:
-                out.append(-text_iwae_log_likelihood(model, x, iwae_k).double().cpu())
+                out[idx] = (-text_iwae_log_likelihood(model, x, iwae_k)).double().cpu().numpy()
                 continue
             mu, logvar = model.encode(x)
-            z = mu + torch.exp(0.5 * logvar) * eps[start:start + len(x)].to(dev)
-            out.append((sequence_nll(model.decode(z, x), x).double() + kl_divergence(mu, logvar).double()).cpu())
-    return torch.cat(out).numpy()
+            z = mu + torch.exp(0.5 * logvar) * eps[torch.as_tensor(idx)].to(dev)
+            out[idx] = (sequence_nll(model.decode(z, x), x).double() + kl_divergence(mu, logvar).double()).cpu().numpy()
+    return out
 
 
 def shuffled_words(lines, rng: np.random.Generator) -> list[str]:
