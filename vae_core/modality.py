@@ -129,6 +129,17 @@ def items_of(dataset):
     return text_items_of(dataset)
 
 
+def items_digest(items, salt: str = "") -> str:
+    """A sha256 hex digest of items (images (N, C, H, W) as float32, or sentences (N,)) and `salt`: the name of
+    what a cache file holds about them."""
+    h = hashlib.sha256(f"{salt}|{np.shape(items)}|".encode())
+    if np.ndim(items) > 1:
+        h.update(np.ascontiguousarray(items, np.float32).tobytes())
+    else:
+        h.update("\n".join(map(str, items)).encode())
+    return h.hexdigest()
+
+
 def encode_items(model, items, cache_dir: Path | None = None, device: str = "cpu"):
     """mu, logvar (N, D) float32 of the items items_of gives: images (on `device`), or sentences (on the model's
     device).
@@ -137,12 +148,7 @@ def encode_items(model, items, cache_dir: Path | None = None, device: str = "cpu
     file named by a hash of the items and read back by later calls, in this process or the next."""
     path = None
     if cache_dir is not None:
-        h = hashlib.sha256(f"{ENCODE_CACHE_VERSION}|{np.shape(items)}|".encode())
-        if modality_of(model.config) == "image":
-            h.update(np.ascontiguousarray(items, np.float32).tobytes())
-        else:
-            h.update("\n".join(map(str, items)).encode())
-        path = cache_file(cache_dir, "encoded", "", h.hexdigest())
+        path = cache_file(cache_dir, "encoded", "", items_digest(items, str(ENCODE_CACHE_VERSION)))
         arrays = load_arrays(path)
         if arrays is not None and {"mu", "logvar"} <= arrays.keys():
             return arrays["mu"], arrays["logvar"]

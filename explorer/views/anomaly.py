@@ -7,20 +7,24 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from explorer import display, shared
+from vae_core import checkpoint as ck
 from vae_core.analysis import anomaly
 from vae_core.metrics import auroc, roc_curve_points
 
+TEST = "test"  # the test set's name among the scored sets (the outside sets have names of their own)
 SCORES = {0: "−ELBO", 10: "IWAE, k = 10", 50: "IWAE, k = 50"}
 COLOURS = ["#1f77b4", "#d62728", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b"]
 LEGEND = dict(x=0.99, y=0.99, xanchor="right", yanchor="top", bgcolor="rgba(255,255,255,0.7)")
 
 
 @st.cache_data(show_spinner="Scoring the test set and the out-of-distribution sets...", max_entries=8)
-def scores(_model, _x, name: str, weights_sha: str, spec: str, iwae_k: int):
-    """(test scores (N,), {set: (items, scores)}) for one checkpoint, cached by its weights' hash."""
-    sets = anomaly.ood_items(spec, _model, seed=0)
-    return (anomaly.score_items(_model, _x, iwae_k),
-            {k: (v, anomaly.score_items(_model, v, iwae_k)) for k, v in sets.items()})
+def scores(_ctx, name: str, weights_sha: str, spec: str, iwae_k: int):
+    """(test scores (N,), {set: (items, scores)}) for one checkpoint, cached by its weights' hash here and in
+    its cache folder on disk (for the next server); the test set's -ELBO reuses the map's encodings."""
+    sets = anomaly.ood_items(spec, _ctx.model, seed=0)
+    scored = anomaly.score_sets(_ctx.model, {TEST: _ctx.x, **sets}, iwae_k, encoded={TEST: (_ctx.mu, _ctx.logvar)},
+                                cache_dir=ck.cache_dir(_ctx.info))
+    return scored.pop(TEST), {k: (v, scored[k]) for k, v in sets.items()}
 
 
 def histogram(s_in: np.ndarray, ood: dict, limit: float, noun: str) -> go.Figure:
@@ -59,7 +63,7 @@ quantile = c2.select_slider(f"Threshold: percentile of test-{noun} scores", [90.
                             key="anomaly_quantile", help=f"Test {noun}s above it are false alarms: 100 − percentile %.")
 if anomaly.is_slow(ctx.model, len(ctx.x), iwae_k):
     st.caption(f"IWAE decodes {iwae_k} samples per image: the first run takes minutes here, then it is cached.")
-s_in, ood = scores(ctx.model, ctx.x, ctx.name, ctx.sha, spec, iwae_k)
+s_in, ood = scores(ctx, ctx.name, ctx.sha, spec, iwae_k)
 limit = anomaly.threshold(s_in, quantile / 100)
 
 st.subheader(f"Test {noun}s against {noun}s from elsewhere")

@@ -36,6 +36,56 @@ def test_scores_are_per_image_elbo_and_average_to_evaluate(tiny_mlp):
     np.testing.assert_allclose(scores, anomaly.score_images(tiny_mlp, x, batch_size=37), rtol=1e-6)  # seeded
 
 
+def test_scores_from_given_encodings_equal_the_encoded_ones(tiny_mlp):
+    from vae_core.modality import encode_items
+
+    x = np.random.default_rng(2).uniform(size=(23, 1, 8, 8)).astype(np.float32)
+    encoded = encode_items(tiny_mlp, x)
+    np.testing.assert_allclose(anomaly.score_items(tiny_mlp, x, encoded=encoded), anomaly.score_items(tiny_mlp, x),
+                               rtol=1e-6)
+    wrong = (encoded[0] + 1.0, encoded[1])  # proof that the given encodings are the ones used
+    assert not np.allclose(anomaly.score_items(tiny_mlp, x, encoded=wrong), anomaly.score_items(tiny_mlp, x))
+
+
+def test_cached_scores_are_read_back_from_disk_and_keyed_by_items_and_k(tiny_mlp, tmp_path, monkeypatch):
+    x = np.random.default_rng(3).uniform(size=(9, 1, 8, 8)).astype(np.float32)
+    first = anomaly.cached_scores(tiny_mlp, x, cache_dir=tmp_path)
+    np.testing.assert_array_equal(first, anomaly.score_items(tiny_mlp, x))
+    assert len(list(tmp_path.glob("scores-k0-*.npz"))) == 1
+
+    def no_scoring(*args, **kwargs):
+        raise AssertionError("scored again instead of reading the cache")
+
+    monkeypatch.setattr(anomaly, "score_items", no_scoring)
+    np.testing.assert_array_equal(anomaly.cached_scores(tiny_mlp, x, cache_dir=tmp_path), first)
+    with pytest.raises(AssertionError, match="scored again"):  # other items, or another k: another file
+        anomaly.cached_scores(tiny_mlp, x[:5], cache_dir=tmp_path)
+    with pytest.raises(AssertionError, match="scored again"):
+        anomaly.cached_scores(tiny_mlp, x, iwae_k=5, cache_dir=tmp_path)
+    monkeypatch.undo()
+    next(tmp_path.glob("scores-k0-*.npz")).write_bytes(b"not a zip")  # a damaged file is scored again
+    np.testing.assert_array_equal(anomaly.cached_scores(tiny_mlp, x, cache_dir=tmp_path), first)
+
+
+def test_sets_scored_side_by_side_equal_one_after_another(tiny_mlp):
+    from vae_core.modality import encode_items
+
+    rng = np.random.default_rng(4)
+    sets = {name: rng.uniform(size=(n, 1, 8, 8)).astype(np.float32) for name, n in (("a", 31), ("b", 7), ("c", 12))}
+    encoded = {"a": encode_items(tiny_mlp, sets["a"])}
+    tiny_mlp.train()
+    state = torch.get_rng_state()
+    serial = anomaly.score_sets(tiny_mlp, sets, encoded=encoded, workers=1)
+    threads = anomaly.score_sets(tiny_mlp, sets, encoded=encoded, workers=3)
+    assert torch.equal(state, torch.get_rng_state()) and tiny_mlp.training
+    assert list(threads) == ["a", "b", "c"]
+    for name, items in sets.items():
+        np.testing.assert_array_equal(threads[name], serial[name])
+        np.testing.assert_allclose(threads[name], anomaly.score_images(tiny_mlp, items), rtol=1e-6)
+    iwae = anomaly.score_sets(tiny_mlp, sets, iwae_k=4, workers=3)  # the global RNG: one set at a time, seeded
+    np.testing.assert_array_equal(iwae["b"], anomaly.score_images(tiny_mlp, sets["b"], iwae_k=4))
+
+
 def test_iwae_scores_are_finite_seeded_and_leave_rng_and_mode_alone(tiny_mlp):
     x = np.random.default_rng(1).uniform(size=(12, 1, 8, 8)).astype(np.float32)
     tiny_mlp.train()

@@ -31,6 +31,16 @@ def test_elbo_scores_average_to_evaluate_text_whatever_the_batch():
     assert score_sentences(model, []).shape == (0,)
 
 
+def test_scores_from_given_encodings_equal_the_encoded_ones():
+    from vae_core.text.items import encode_lines
+
+    model = small_model(2)
+    encoded = encode_lines(model, LINES)
+    assert np.allclose(score_sentences(model, LINES, encoded=encoded), score_sentences(model, LINES))
+    shifted = (encoded[0] + 1.0, encoded[1])
+    assert not np.allclose(score_sentences(model, LINES, encoded=shifted), score_sentences(model, LINES))
+
+
 def test_iwae_scores_are_finite_and_leave_the_global_rng_alone():
     model = small_model(1)
     state = torch.get_rng_state()
