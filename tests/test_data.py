@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from vae_core import shapes
-from vae_core.data import DataError, first_of_each_label, load_dataset, parse_spec
+from vae_core.data import DataError, first_of_each_label, load_dataset, parse_spec, seeded_subset
 from vae_core.idx import read_idx, write_idx
 
 # --- specs ---------------------------------------------------------------------
@@ -467,3 +467,11 @@ def test_a_shared_load_reads_the_cached_arrays_and_a_plain_load_copies_them():
     assert own.x_test is not shared_a.x_test and np.array_equal(own.x_test, shared_a.x_test)
     own.x_test[:] = 0  # a plain load's edits stay its own
     assert load_dataset("digits", shared=True).x_test.max() == 1.0
+
+
+def test_seeded_subset_is_a_fixed_sorted_sample_or_everything():
+    np.testing.assert_array_equal(seeded_subset(5, 10), np.arange(5))
+    a = seeded_subset(10_000, 2000, seed=0)
+    assert len(a) == len(np.unique(a)) == 2000 and (np.diff(a) > 0).all() and 0 <= a[0] and a[-1] < 10_000
+    np.testing.assert_array_equal(a, seeded_subset(10_000, 2000, seed=0))
+    assert not np.array_equal(a, seeded_subset(10_000, 2000, seed=1))

@@ -89,3 +89,31 @@ def test_dims_chosen_here_become_the_explore_sliders_of_a_wide_latent(tmp_path, 
     at.switch_page("views/explore.py").run()
     assert_clean(at)
     assert at.multiselect(key="decoder_dims").value == [2, 9]
+
+
+def cloud_trace(at: AppTest) -> dict:
+    """The first trace of section 1's plane (the grey cloud), as plotly's JSON gives it to the browser."""
+    import json
+
+    chart = next(c for c in at.get("plotly_chart") if "inside_posterior" in c.proto.id)
+    return json.loads(chart.proto.spec)["data"][0]
+
+
+def n_values(array) -> int:
+    """Length of a plotly JSON array: a list, or a typed array {"dtype", "bdata" (base64)}."""
+    import base64
+
+    import numpy as np
+
+    if isinstance(array, dict):
+        return len(base64.b64decode(array["bdata"])) // np.dtype(array["dtype"]).itemsize
+    return len(array)
+
+
+@pytest.mark.parametrize(("checkpoint", "shown"), [("digits-2d", 359), ("mnist-2d", 2000)])
+def test_the_grey_cloud_shows_every_code_of_a_small_test_set_and_a_sample_of_a_large_one(checkpoint, shown):
+    at = run_inside(checkpoint)
+    assert_clean(at)
+    trace = cloud_trace(at)
+    assert n_values(trace["x"]) == n_values(trace["y"]) == shown
+    assert trace["name"] == ("μ of every test image" if shown == 359 else "μ of 2,000 test images")

@@ -73,6 +73,14 @@ def first_of_each_label(labels: np.ndarray | None, k: int, n: int) -> list[int]:
     return [int(np.flatnonzero(labels == y)[0]) for y in np.unique(labels)[:k]]
 
 
+def seeded_subset(n: int, k: int, seed: int = 0) -> np.ndarray:
+    """min(k, n) distinct indices of n items, ascending, the same for the same seed: a fixed sample of a set
+    too large to show whole (every index when n <= k)."""
+    if n <= k:
+        return np.arange(n)
+    return np.sort(np.random.default_rng(seed).choice(n, k, replace=False))
+
+
 def parse_spec(spec: str) -> tuple[str, str | None]:
     """Split 'kind[:arg]' into (kind, arg); e.g. 'idx:/data/mnist' -> ('idx', '/data/mnist')."""
     kind, sep, arg = spec.strip().partition(":")

@@ -7,7 +7,7 @@ import streamlit as st
 
 from explorer import display, shared
 from vae_core import checkpoint as ck
-from vae_core.data import DataError
+from vae_core.data import DataError, seeded_subset
 from vae_core.metrics import evaluate
 from vae_core.modality import modality_of
 from vae_core.projection import default_method, project_latents
@@ -103,7 +103,7 @@ for col, side, tag in zip(st.columns(2, gap="large"), sides, "AB", strict=True):
 
 st.subheader("Reconstructions of the same inputs")
 seed = st.session_state.setdefault("cmp_seed", 0)
-idx = np.sort(np.random.default_rng(seed).choice(len(sides[0].x), min(N_INPUTS, len(sides[0].x)), replace=False))
+idx = seeded_subset(len(sides[0].x), N_INPUTS, seed)
 st.button("Other inputs", key="cmp_resample", on_click=lambda: st.session_state.update(cmp_seed=seed + 1))
 with st.container(key="cmp_recons"):
     for name, images in [("originals", sides[0].x[idx])] + [(f"{tag}: {side.name}", side.decode(side.mu[idx]))
