@@ -43,13 +43,13 @@ def encode_lines(model: TextVAE, lines, batch_size: int = 512) -> tuple[np.ndarr
     return tuple(torch.cat([p[j] for p in parts]).float().cpu().numpy() for j in (0, 1))
 
 
-@torch.no_grad()
 def id_sentences(model: TextVAE, ids: torch.Tensor, ellipsis: bool = False) -> list[str]:
     """Token ids [M x L] as M sentences; with `ellipsis`, a row without EOS (stopped at its cap) ends in "…"."""
     vocab = model.config.vocab
     return [vocab.decode(row) + ("…" if ellipsis and EOS not in row else "") for row in ids.cpu().tolist()]
 
 
+@torch.no_grad()
 def decode_greedy(model: TextVAE, z, max_len: int = DECODE_LEN, batch_size: int = 256,
                   ellipsis: bool = False) -> np.ndarray:
     """The greedy sentence of each z (M, D) as a str array (M,), decoded up to EOS or max_len tokens; with
