@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from vae_core.array_cache import cache_file, load_arrays, save_arrays
+from vae_core.array_cache import cache_file, load_arrays, load_or_compute, save_arrays
 
 
 def test_the_name_keeps_the_key_readable_and_the_digest_apart(tmp_path):
@@ -35,3 +35,20 @@ def test_a_folder_that_cannot_be_written_is_skipped_not_an_error(tmp_path):
     (tmp_path / "c").write_text("a file where the cache folder would go")  # fails for root too, unlike chmod
     assert save_arrays(tmp_path / "c" / "a.npz", x=np.zeros(2)) is False
     assert (tmp_path / "c").read_text().startswith("a file")
+
+
+def test_load_or_compute_computes_once_then_reads_back_and_recomputes_what_is_turned_away(tmp_path):
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return {"x": np.arange(3.0) * len(calls)}
+
+    path = tmp_path / "r.npz"
+    first = load_or_compute(path, compute)
+    again = load_or_compute(path, compute)
+    assert len(calls) == 1 and np.array_equal(first["x"], again["x"]) and path.exists()
+    turned_away = load_or_compute(path, compute, valid=lambda a: a["x"].shape == (4,))
+    assert len(calls) == 2 and np.array_equal(turned_away["x"], [0.0, 2.0, 4.0])
+    assert np.array_equal(load_arrays(path)["x"], [0.0, 2.0, 4.0])  # replaced on disk
+    assert np.array_equal(load_or_compute(None, compute)["x"], [0.0, 3.0, 6.0]) and len(calls) == 3

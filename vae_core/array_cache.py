@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -42,3 +43,18 @@ def save_arrays(path: Path, **arrays: np.ndarray) -> bool:
     except OSError:
         return False
     return True
+
+
+def load_or_compute(path: Path | None, compute: Callable[[], dict[str, np.ndarray]],
+                    valid: Callable[[dict[str, np.ndarray]], bool] = lambda arrays: True) -> dict[str, np.ndarray]:
+    """The arrays saved at `path` where `valid` accepts them; otherwise compute()'s, saved there for the next call
+    (in this process or the next). With path None, compute() only. A file of another layout (an older version,
+    another length) is what `valid` turns away: it is recomputed and replaced."""
+    if path is not None:
+        arrays = load_arrays(path)
+        if arrays is not None and valid(arrays):
+            return arrays
+    arrays = compute()
+    if path is not None:
+        save_arrays(path, **arrays)
+    return arrays

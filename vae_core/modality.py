@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .array_cache import cache_file, load_arrays, save_arrays
+from .array_cache import cache_file, load_or_compute
 from .config import ConfigError, ModelConfig
 
 MODALITIES = ("image", "text")
@@ -146,16 +146,15 @@ def encode_items(model, items, cache_dir: Path | None = None, device: str = "cpu
 
     With `cache_dir` (a folder keyed by the model's weights, checkpoint.cache_dir), the result is kept there in a
     file named by a hash of the items and read back by later calls, in this process or the next."""
-    path = None
-    if cache_dir is not None:
-        path = cache_file(cache_dir, "encoded", "", items_digest(items, str(ENCODE_CACHE_VERSION)))
-        arrays = load_arrays(path)
-        if arrays is not None and {"mu", "logvar"} <= arrays.keys():
-            return arrays["mu"], arrays["logvar"]
-    mu, logvar = _encode_items(model, items, device)
-    if path is not None:
-        save_arrays(path, mu=mu, logvar=logvar)
-    return mu, logvar
+    path = None if cache_dir is None else cache_file(cache_dir, "encoded", "",
+                                                     items_digest(items, str(ENCODE_CACHE_VERSION)))
+
+    def compute() -> dict[str, np.ndarray]:
+        mu, logvar = _encode_items(model, items, device)
+        return {"mu": mu, "logvar": logvar}
+
+    arrays = load_or_compute(path, compute, valid=lambda a: {"mu", "logvar"} <= a.keys())
+    return arrays["mu"], arrays["logvar"]
 
 
 def _encode_items(model, items, device: str):

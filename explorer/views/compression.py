@@ -21,8 +21,10 @@ CODEC_SHOWN = 16  # images drawn of the originals and of the decoded file
 
 
 @st.cache_data(show_spinner="Measuring code lengths of the test set...", max_entries=8)
-def table(_model, _x, name: str, weights_sha: str) -> compression.CompressionTable:
-    return compression.compression_table(_model, _x)
+def table(_ctx, name: str, weights_sha: str) -> compression.CompressionTable:
+    """The test set's code lengths, kept on disk for the next server too; the rates reuse the map's encodings."""
+    return compression.cached_table(_ctx.model, _ctx.x, encoded=(_ctx.mu, _ctx.logvar),
+                                    cache_dir=ck.cache_dir(_ctx.info))
 
 
 # cache_resource: the report holds the file's bytes and arrays; nothing is pickled, the object is shared as is.
@@ -93,7 +95,7 @@ ctx = shared.header_with_context(
     "Compression",
     "The encoder says how precisely z must be known, q(z|x); the KL term of the ELBO is what sending z "
     "at that precision costs: KL in nats ÷ ln 2 = bits per image (bits-back coding).")
-tab = table(ctx.model, ctx.x, ctx.name, ctx.sha)
+tab = table(ctx, ctx.name, ctx.sha)
 n = len(ctx.x)
 
 st.subheader("Bits per image")

@@ -66,6 +66,47 @@ def test_compression_table(tiny_mlp):
     np.testing.assert_array_equal(table.rate_bits, again.rate_bits)  # deterministic: z = mu, no sampling
 
 
+def test_png_sizes_of_a_batch_equal_png_bits_image_by_image():
+    rng = np.random.default_rng(1)
+    for shape in ((5, 1, 8, 8), (3, 3, 16, 16)):
+        x = rng.uniform(size=shape).astype(np.float32)
+        x[0] = 0.5  # a flat image among the noisy ones
+        file_bits, data_bits = cp.png_sizes(x)
+        assert file_bits.dtype == data_bits.dtype == np.int64 and file_bits.shape == (shape[0],)
+        assert file_bits.tolist() == [cp.png_bits(im) for im in x]
+        assert data_bits.tolist() == [cp.png_bits(im, headers=False) for im in x]
+    assert [a.shape for a in cp.png_sizes(np.zeros((0, 1, 8, 8), np.float32))] == [(0,), (0,)]
+
+
+def test_given_encodings_give_the_same_table_and_wrong_ones_change_the_rate(tiny_mlp):
+    x = np.random.default_rng(0).uniform(size=(23, 1, 8, 8)).astype(np.float32)
+    with torch.no_grad():
+        mu, logvar = (t.numpy() for t in tiny_mlp.encode(torch.as_tensor(x)))
+    own, given = cp.compression_table(tiny_mlp, x, batch_size=10), cp.compression_table(tiny_mlp, x, 10, (mu, logvar))
+    np.testing.assert_allclose(given.rate_bits, own.rate_bits, rtol=1e-6)
+    np.testing.assert_allclose(given.distortion_nats, own.distortion_nats, rtol=1e-5)
+    shifted = cp.compression_table(tiny_mlp, x, 10, (mu + 1.0, logvar))
+    assert (shifted.rate_bits != own.rate_bits).all() and not np.allclose(shifted.distortion_nats, own.distortion_nats)
+
+
+def test_cached_table_is_read_back_from_disk_and_keyed_by_the_images(tiny_mlp, tmp_path, monkeypatch):
+    x = np.random.default_rng(0).uniform(size=(12, 1, 8, 8)).astype(np.float32)
+    first = cp.cached_table(tiny_mlp, x, cache_dir=tmp_path)
+    assert len(list(tmp_path.glob("compression-*.npz"))) == 1
+
+    def must_not_run(*args, **kwargs):
+        raise AssertionError("recomputed although the table is on disk")
+
+    monkeypatch.setattr(cp, "compression_table", must_not_run)
+    again = cp.cached_table(tiny_mlp, x, cache_dir=tmp_path)
+    for name in ("rate_bits", "png_bits", "png_data_bits", "distortion_nats"):
+        np.testing.assert_array_equal(getattr(again, name), getattr(first, name))
+    assert again.raw_bits == first.raw_bits == 512 and again.means() == first.means()
+    monkeypatch.undo()
+    other = cp.cached_table(tiny_mlp, x[:6], cache_dir=tmp_path)  # other images: a file of their own
+    assert len(list(tmp_path.glob("compression-*.npz"))) == 2 and other.png_bits.tolist() == first.png_bits[:6].tolist()
+
+
 def _info(name, beta, data="digits", shape=(1, 8, 8), history=None):
     return CheckpointInfo(name=name, path=Path(name), model_config=ModelConfig(input_shape=shape, latent_dim=2),
                           train_config=TrainConfig(data=data, beta=beta),

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..array_cache import cache_file, load_arrays, save_arrays
+from ..array_cache import cache_file, load_or_compute
 from ..data import load_dataset, parse_spec
 from ..losses import iwae_log_likelihood, kl_divergence, reconstruction_nll
 from ..metrics import IWAE_CHUNK, IWAE_PIXEL_BUDGET
@@ -183,16 +183,11 @@ def cached_scores(model, items, iwae_k: int = 0, encoded: tuple[np.ndarray, np.n
     sets took 3-4 s of a first visit to the Anomaly page, IWAE on MNIST minutes."""
     from ..modality import items_digest
 
-    path = None
-    if cache_dir is not None:
-        path = cache_file(cache_dir, "scores", f"k{iwae_k}", items_digest(items, f"{SCORE_CACHE_VERSION}|{iwae_k}"))
-        arrays = load_arrays(path)
-        if arrays is not None and arrays.get("scores", np.zeros(0)).shape == (len(items),):
-            return arrays["scores"]
-    scores = score_items(model, items, iwae_k, encoded=None if iwae_k else encoded)
-    if path is not None:
-        save_arrays(path, scores=scores)
-    return scores
+    path = None if cache_dir is None else cache_file(
+        cache_dir, "scores", f"k{iwae_k}", items_digest(items, f"{SCORE_CACHE_VERSION}|{iwae_k}"))
+    return load_or_compute(path, lambda: {"scores": score_items(model, items, iwae_k,
+                                                                encoded=None if iwae_k else encoded)},
+                           valid=lambda a: a.get("scores", np.zeros(0)).shape == (len(items),))["scores"]
 
 
 def score_sets(model, sets: dict[str, np.ndarray], iwae_k: int = 0, encoded: dict | None = None,
