@@ -16,6 +16,7 @@ NAMES = {
     "text": "text VAE vs a GRU language model of the same decoder: IWAE NLL, KL, active units (issue 13)",
     "text_speed": "text training s/epoch: vae_core's Trainer vs a bare loop of the same model; shuffled batches",
     "imports": "start-up of `info` vs `import torch`; a whole CLI training process vs a bare PyTorch script",
+    "compression": "the Compression page's code-length table: one PNG per image vs two, and read back from disk",
     "codec": "bits-back ANS file size vs -ELBO, PNG, gzip, bz2, lzma, WebP; encode/decode images/s",
     "dist": "torchrun data-parallel training (2 CPU processes, gloo) vs one process: test -ELBO, images/s",
     "pointmap": "request -> map drawn: plotly vs the canvas point_map, same points; redraw ms while panning",

@@ -268,6 +268,13 @@ def test_pages_quick_visits_every_page():
     assert all(number(r[3]) > 0 and r[6] == "0" for r in found), out
 
 
+def test_compression_quick():
+    out = bench("compression", "--quick")
+    assert "500 test images of `mnist`" in out
+    assert len(rows(out, "baseline")) == len(rows(out, "table: one PNG")) == len(rows(out, "read back")) == 1
+    assert number(rows(out, "table: one PNG")[0][1]) > 0
+
+
 @pytest.mark.timeout(300)
 @pytest.mark.skipif(not (REPO / "checkpoints" / "mnist-bin" / "model.safetensors").is_file(),
                     reason="needs the bundled mnist-bin checkpoint")
