@@ -63,7 +63,7 @@ def test_usage_lists_every_benchmark(capsys):
     assert bench_main([]) == 2
     out = capsys.readouterr().out
     names = ("train", "quality", "drag", "latency", "startup", "map", "pages", "imports", "text", "codec", "dist",
-             "pointmap", "text_speed", "replicas")
+             "pointmap", "text_speed", "replicas", "compression")
     assert all(f"  {name} " in out for name in names)
     assert set(NAMES) == set(names)
 
