@@ -75,3 +75,18 @@ def test_compression_page_without_mnist_bin_says_where_it_comes_from(tmp_path, m
     at = run("digits-2d", "views/compression.py")
     assert not at.exception and not at.error
     assert any("bundled `mnist-bin` checkpoint" in i.value for i in at.info)
+
+
+def test_the_beta_chart_draws_one_curve_per_latent_size():
+    """mnist-2d (z=2), mnist-16d (z=16) and the bundled β sweep (z=8) are three curves; a line joins only the sweep's
+    models, in β order (one line through all of them zigzagged between latent sizes)."""
+    import json
+
+    if not (REPO / "checkpoints" / "beta-mnist-1" / "model.safetensors").exists():
+        pytest.skip("the bundled β sweep is missing (make checkpoints)")
+    at = run("mnist-2d", "views/compression.py")
+    chart = next(c for c in at.get("plotly_chart") if "comp_beta" in c.proto.id)
+    traces = {t["name"]: t["text"] for t in json.loads(chart.proto.spec)["data"]}
+    assert list(traces) == ["z = 2", "z = 8", "z = 16"]
+    assert traces["z = 2"] == ["β=1 · mnist-2d"] and traces["z = 16"] == ["β=1 · mnist-16d"]
+    assert traces["z = 8"] == [f"β={b} · beta-mnist-{b}" for b in ("0.25", "0.5", "1", "2", "4")]

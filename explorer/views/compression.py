@@ -16,6 +16,7 @@ BARS = {"rate (bits)": ("VAE rate (lossy)", "#d62728"), "PNG pixel data (bits)":
         "PNG file (bits)": ("PNG file", "#98df8a"), "raw (bits)": ("raw 8-bit pixels", "#7f7f7f")}
 
 
+CURVE_COLOURS = ["#d62728", "#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e"]  # one per latent size on the β chart
 CODEC_CHECKPOINT = "mnist-bin"  # the bundled Bernoulli model the codec runs with, whichever checkpoint is picked
 CODEC_SHOWN = 16  # images drawn of the originals and of the decoded file
 
@@ -128,7 +129,8 @@ st.caption(f"On average the VAE sends z in {mean['rate (bits)']:.1f} bits where 
 
 st.subheader("The effect of β")
 st.caption("The training loss is distortion + β × rate. A larger β makes bits dearer: fewer bits per image, "
-           "blurrier reconstructions. Each model trained with its own β is one point of the trade.")
+           "blurrier reconstructions. Each model trained with its own β is one point of the trade; a line joins "
+           "models of one latent size, which differ in β alone.")
 infos = []
 for name in ck.list_checkpoints(shared.checkpoints_root()):
     try:
@@ -137,11 +139,14 @@ for name in ck.list_checkpoints(shared.checkpoints_root()):
         continue  # a broken checkpoint is reported by the sidebar when picked
 spec, shape = ctx.info.train_config.data, ctx.model.config.input_shape
 points = compression.rate_distortion_points(infos, spec, shape)
-fig = go.Figure(go.Scatter(x=[p["rate (bits)"] for p in points], y=[p["distortion (nats)"] for p in points],
-                           mode="lines+markers+text", text=[f"β={p['beta']:g} · {p['checkpoint']}" for p in points],
-                           textposition="top right", marker=dict(size=11, color="#d62728")))
+curves = compression.curves_by_latent_dim(points)
+fig = go.Figure([go.Scatter(x=[p["rate (bits)"] for p in curve], y=[p["distortion (nats)"] for p in curve],
+                            mode="lines+markers+text", name=f"z = {dim}", textposition="top right",
+                            text=[f"β={p['beta']:g} · {p['checkpoint']}" for p in curve],
+                            marker=dict(size=11, color=CURVE_COLOURS[k % len(CURVE_COLOURS)]))
+                 for k, (dim, curve) in enumerate(curves.items())])
 fig.update_layout(height=320, margin=dict(l=10, r=10, t=30, b=10), xaxis_title="rate: mean KL (bits per image)",
-                  yaxis_title="distortion: mean recon (nats)")
+                  yaxis_title="distortion: mean recon (nats)", legend=dict(title="latent size"))
 st.plotly_chart(fig, key="comp_beta", config={"displaylogo": False})
 if len({p["beta"] for p in points}) < 2:
     st.info(f"Only β = {ctx.info.train_config.beta:g} is trained on `{spec}` at this size so far. Train the same "

@@ -123,3 +123,12 @@ def test_rate_distortion_points_keep_same_data_sorted_by_beta():
     rates = [p["rate (bits)"] for p in points]
     assert rates == sorted(rates, reverse=True)  # in these made-up numbers more beta, less rate
     assert cp.rate_distortion_points([replace(infos[0], history=[])], "digits", (1, 8, 8)) == []
+
+
+def test_curves_by_latent_dim_join_only_models_that_differ_in_beta():
+    points = [{"checkpoint": c, "beta": b, "latent dim": d} for c, b, d in
+              [("z16", 1.0, 16), ("b4", 4.0, 8), ("z2", 1.0, 2), ("b05", 0.5, 8), ("b1", 1.0, 8)]]
+    curves = cp.curves_by_latent_dim(points)
+    assert list(curves) == [2, 8, 16]
+    assert [p["checkpoint"] for p in curves[8]] == ["b05", "b1", "b4"]
+    assert [p["checkpoint"] for p in curves[2]] == ["z2"] and cp.curves_by_latent_dim([]) == {}

@@ -163,3 +163,13 @@ def rate_distortion_points(infos, data: str, input_shape) -> list[dict]:
                        "latent dim": info.model_config.latent_dim, "rate (bits)": last["test_kl"] / LN2,
                        "distortion (nats)": float(last["test_recon"]), "epochs": info.epochs_done})
     return sorted(points, key=lambda p: (p["beta"], p["checkpoint"]))
+
+
+def curves_by_latent_dim(points: list[dict]) -> dict[int, list[dict]]:
+    """rate_distortion_points split into one curve per latent size, each sorted by beta, smallest size first: a
+    line through beta only compares models that differ in beta alone (a z=2 and a z=16 model at the same beta are
+    two curves' points, not one curve's)."""
+    curves: dict[int, list[dict]] = {}
+    for p in sorted(points, key=lambda p: (p["latent dim"], p["beta"], p["checkpoint"])):
+        curves.setdefault(int(p["latent dim"]), []).append(p)
+    return curves
