@@ -38,7 +38,10 @@ def run_one(procs: int, threads: int, out: Path, args: argparse.Namespace) -> di
     proc = subprocess.run([*launcher, *train], capture_output=True, text=True, env=env, cwd=out.parent)
     wall = time.perf_counter() - t0
     if proc.returncode != 0:
-        raise SystemExit(f"{' '.join(launcher)} failed:\n{proc.stderr[-2000:]}")
+        # A rank's own last words (an abort's "terminate called ... what(): ...") come before torchrun's summary,
+        # which alone fills the tail: keep every line that names an error, then the tail.
+        said = [line for line in proc.stderr.splitlines() if any(w in line for w in ("terminate", "what()", "rror"))]
+        raise SystemExit(f"{' '.join(launcher)} failed:\n" + "\n".join(said[:20]) + f"\n...\n{proc.stderr[-2000:]}")
     history = json.loads((out / "history.json").read_text())
     return {"neg_elbo": history[-1]["test_neg_elbo"], "wall": wall,
             "images_per_s": sum(h["images_per_s"] for h in history) / len(history)}
