@@ -7,6 +7,7 @@ Images are float32 (N, C, H, W) in [0, 1]; mu, logvar are (N, D); bits and nats 
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import math
 from dataclasses import dataclass
@@ -133,7 +134,7 @@ def cached_table(model, x: np.ndarray, encoded: tuple[np.ndarray, np.ndarray] | 
     Compression page (Intel Xeon, 2 cores)."""
     from ..modality import items_digest
 
-    fields = ("rate_bits", "png_bits", "png_data_bits", "distortion_nats")
+    fields = tuple(f.name for f in dataclasses.fields(CompressionTable) if f.name != "raw_bits")  # the (N,) arrays
 
     def compute() -> dict[str, np.ndarray]:
         table = compression_table(model, x, encoded=encoded)
